@@ -1,0 +1,3 @@
+namespace Arcboard.Aws;
+
+internal static class AssemblyMarker;

@@ -1,0 +1,3 @@
+namespace Arcboard.Azure;
+
+internal static class AssemblyMarker;

@@ -1,0 +1,3 @@
+namespace Arcboard.Core;
+
+internal static class AssemblyMarker;

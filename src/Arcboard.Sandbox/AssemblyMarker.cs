@@ -1,0 +1,3 @@
+namespace Arcboard.Sandbox;
+
+internal static class AssemblyMarker;

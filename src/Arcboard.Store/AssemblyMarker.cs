@@ -1,0 +1,3 @@
+namespace Arcboard.Store;
+
+internal static class AssemblyMarker;
