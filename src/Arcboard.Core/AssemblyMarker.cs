@@ -1,3 +1,0 @@
-namespace Arcboard.Core;
-
-internal static class AssemblyMarker;
