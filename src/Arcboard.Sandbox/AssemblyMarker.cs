@@ -1,3 +1,0 @@
-namespace Arcboard.Sandbox;
-
-internal static class AssemblyMarker;
