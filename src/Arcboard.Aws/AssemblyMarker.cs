@@ -1,3 +1,0 @@
-namespace Arcboard.Aws;
-
-internal static class AssemblyMarker;
