@@ -1,1 +1,3 @@
-return 0;
+using Arcboard.Agent;
+
+return await AgentCli.RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariables());

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Arcboard.Agent;
+
+/// <summary>What the agent reports about its host when it proves its key.</summary>
+internal sealed record HostFacts(string OsName, string OsVersion, string OsType, string Hostname);
+
+/// <summary>
+/// The proof-of-possession exchange with the identity service (contracts.md section 2): ask for a nonce,
+/// sign it with the private key, send the signature. The private key itself never leaves the machine.
+/// </summary>
+internal sealed class IdentityClient(Uri baseAddress, string? caCertificatePath) : IDisposable
+{
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly HttpClient _http = new(CreateHandler(caCertificatePath), disposeHandler: true)
+    {
+        BaseAddress = baseAddress,
+        Timeout = RequestTimeout,
+    };
+
+    /// <summary>The bytes signed as proof; any change here must also change the identity service.</summary>
+    public static byte[] ProofPayload(string resourceId, Guid vmId, string nonce) =>
+        Encoding.UTF8.GetBytes($"arcboard-proof-v1\n{resourceId.ToLowerInvariant()}\n{vmId.ToString("D").ToLowerInvariant()}\n{nonce}");
+
+    public async Task ConnectAsync(string resourceId, Guid vmId, RSA privateKey, HostFacts host, CancellationToken cancellationToken)
+    {
+        var vm = vmId.ToString("D");
+        var challenge = await PostAsync($"machine/{vm}/challenge", new JsonObject { ["resourceId"] = resourceId }, cancellationToken);
+        var nonce = challenge["nonce"] is JsonValue n && n.TryGetValue<string>(out var s) && s.Length > 0
+            ? s
+            : throw new AgentException(ExitCodes.SignedMessageFailed, "The identity service returned no nonce.");
+
+        var signature = privateKey.SignData(ProofPayload(resourceId, vmId, nonce), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        await PostAsync($"machine/{vm}/proof", new JsonObject
+        {
+            ["resourceId"] = resourceId,
+            ["nonce"] = nonce,
+            ["signature"] = Convert.ToBase64String(signature),
+            ["agentVersion"] = AgentCli.Version,
+            ["osName"] = host.OsName,
+            ["osVersion"] = host.OsVersion,
+            ["osType"] = host.OsType,
+            ["hostname"] = host.Hostname,
+        }, cancellationToken);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<JsonObject> PostAsync(string path, JsonObject body, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        string text;
+        try
+        {
+            using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            response = await _http.PostAsync(path, content, cancellationToken);
+            text = await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new AgentException(ExitCodes.NetworkError, $"Cannot reach the identity service at {_http.BaseAddress}: {Describe(e)}", e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new AgentException(ExitCodes.NetworkError, $"The identity service at {_http.BaseAddress} did not answer within {RequestTimeout.TotalSeconds:0} s.", e);
+        }
+
+        using (response)
+        {
+            if (response.IsSuccessStatusCode)
+            {
+                try
+                {
+                    return JsonNode.Parse(text) as JsonObject ?? [];
+                }
+                catch (JsonException)
+                {
+                    return [];
+                }
+            }
+
+            var (code, message) = ReadError(text);
+            var detail = $"{code}: {message} (HTTP {(int)response.StatusCode})";
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.NotFound => new AgentException(ExitCodes.ResourceCreationFailed, $"The machine resource was not found or does not match this vmId; pre-create it first. {detail}"),
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new AgentException(ExitCodes.InvalidCredentials, $"The identity service refused the proof of key: {detail}"),
+                HttpStatusCode.BadRequest => new AgentException(ExitCodes.SignedMessageFailed, $"Failed to get a signed message from the identity service: {detail}"),
+                // Busy or failing service: the same command may succeed later, which is what a network error tells the caller.
+                HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new AgentException(ExitCodes.NetworkError, $"The identity service is unavailable: {detail}"),
+                _ => new AgentException(ExitCodes.Unknown, $"Unexpected answer from the identity service: {detail}"),
+            };
+        }
+    }
+
+    private static (string Code, string Message) ReadError(string text)
+    {
+        try
+        {
+            if (JsonNode.Parse(text)?["error"] is JsonObject error)
+            {
+                return (error["code"]?.GetValue<string>() ?? "Unknown", error["message"]?.GetValue<string>() ?? "");
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+        }
+
+        return ("Unknown", "no error details");
+    }
+
+    private static string Describe(HttpRequestException e) => e.InnerException switch
+    {
+        AuthenticationException => "the server's TLS certificate is not trusted",
+        SocketException s => s.SocketErrorCode.ToString(),
+        _ => e.HttpRequestError.ToString(),
+    };
+
+    private static SocketsHttpHandler CreateHandler(string? caCertificatePath)
+    {
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) };
+        if (string.IsNullOrEmpty(caCertificatePath))
+        {
+            return handler;
+        }
+
+        X509Certificate2 pinned;
+        try
+        {
+            pinned = X509Certificate2.CreateFromPem(File.ReadAllText(caCertificatePath));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            throw new AgentException(ExitCodes.InvalidArgument, $"AZCMAGENT_CA_CERT {caCertificatePath} is not a readable PEM certificate.", e);
+        }
+
+        var pinnedRaw = pinned.RawData;
+        // Trust exactly this one certificate, whatever the system store says: the sandbox's is self-signed.
+        handler.SslOptions = new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(pinnedRaw),
+        };
+        return handler;
+    }
+}
