@@ -1,0 +1,59 @@
+using Arcboard.Core.Fleet;
+
+namespace Arcboard.Core.Onboarding;
+
+/// <summary>Hears about a pass while it runs, to show progress. Called from several threads at once.</summary>
+public interface ISyncObserver
+{
+    void ScopeListed(AwsScope scope, int instances, int eligible);
+
+    void StepStarted(AwsScope scope, OnboardingStep step, int instances);
+
+    void InstanceFinished(InstanceReport report);
+
+    void ScopeFailed(ScopeError error);
+}
+
+public sealed class NullSyncObserver : ISyncObserver
+{
+    public static readonly NullSyncObserver Instance = new();
+
+    public void ScopeListed(AwsScope scope, int instances, int eligible)
+    {
+    }
+
+    public void StepStarted(AwsScope scope, OnboardingStep step, int instances)
+    {
+    }
+
+    public void InstanceFinished(InstanceReport report)
+    {
+    }
+
+    public void ScopeFailed(ScopeError error)
+    {
+    }
+}
+
+/// <summary>The steps of the flow, as a person reads them in reports.</summary>
+public enum OnboardingStep
+{
+    Discover,
+    Genkey,
+    CreateMachine,
+    Connect,
+    Verify,
+}
+
+public static class OnboardingStepNames
+{
+    public static string Name(this OnboardingStep step) => step switch
+    {
+        OnboardingStep.Discover => "discover",
+        OnboardingStep.Genkey => "genkey",
+        OnboardingStep.CreateMachine => "create-machine",
+        OnboardingStep.Connect => "connect",
+        OnboardingStep.Verify => "verify",
+        _ => step.ToString(),
+    };
+}
