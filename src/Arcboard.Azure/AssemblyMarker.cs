@@ -1,3 +1,0 @@
-namespace Arcboard.Azure;
-
-internal static class AssemblyMarker;
