@@ -1,3 +1,0 @@
-namespace Arcboard.Store;
-
-internal static class AssemblyMarker;
