@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using Arcboard.Sandbox.Fleet;
+using Arcboard.Sandbox.Instances;
+
+namespace Arcboard.Sandbox.Aws;
+
+/// <summary>One invocation: one command on one instance.</summary>
+public sealed class InvocationRecord(string instanceId, string instanceName, InstancePlatform platform)
+{
+    private readonly Lock _lock = new();
+
+    public string InstanceId { get; } = instanceId;
+    public string InstanceName { get; } = instanceName;
+    public InstancePlatform Platform { get; } = platform;
+    public CancellationTokenSource Cancellation { get; } = new();
+
+    public string Status { get; private set; } = "Pending";
+    public string StatusDetails { get; private set; } = "Pending";
+    public int ResponseCode { get; private set; } = -1;
+    public DateTimeOffset? Started { get; private set; }
+    public DateTimeOffset? Finished { get; private set; }
+    public string StandardOutput { get; private set; } = "";
+    public string StandardError { get; private set; } = "";
+
+    public bool IsTerminal => Status is "Success" or "Failed" or "TimedOut" or "Cancelled";
+
+    public (string Status, string Details, int Code, DateTimeOffset? Started, DateTimeOffset? Finished, string Out, string Err) Snapshot()
+    {
+        lock (_lock)
+        {
+            return (Status, StatusDetails, ResponseCode, Started, Finished, StandardOutput, StandardError);
+        }
+    }
+
+    internal void Start(DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            if (Status == "Pending")
+            {
+                Status = StatusDetails = "InProgress";
+                Started = at;
+            }
+        }
+    }
+
+    internal void RequestCancel()
+    {
+        lock (_lock)
+        {
+            if (IsTerminal)
+            {
+                return;
+            }
+
+            Status = StatusDetails = "Cancelling";
+        }
+
+        Cancellation.Cancel();
+    }
+
+    internal void Complete(string status, string details, int code, string stdout, string stderr, DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            Status = status;
+            StatusDetails = details;
+            ResponseCode = code;
+            StandardOutput = stdout;
+            StandardError = stderr;
+            Started ??= at;
+            Finished = at;
+        }
+    }
+}
+
+/// <summary>A command sent with SendCommand.</summary>
+public sealed class CommandRecord
+{
+    public required string CommandId { get; init; }
+    public required string AccountId { get; init; }
+    public required string Region { get; init; }
+    public required string DocumentName { get; init; }
+    public string Comment { get; init; } = "";
+    public required IReadOnlyDictionary<string, IReadOnlyList<string>> Parameters { get; init; }
+    public required IReadOnlyList<string> InstanceIds { get; init; }
+    public required DateTimeOffset RequestedAt { get; init; }
+    public required DateTimeOffset VisibleAt { get; init; }
+    public required int TimeoutSeconds { get; init; }
+    public string MaxConcurrency { get; init; } = "50";
+    public string MaxErrors { get; init; } = "0";
+    public required IReadOnlyList<InvocationRecord> Invocations { get; init; }
+
+    /// <summary>The command's status from its invocations, as SSM aggregates them.</summary>
+    public string Status
+    {
+        get
+        {
+            var statuses = Invocations.Select(i => i.Snapshot().Status).ToList();
+            if (statuses.All(s => s == "Pending"))
+            {
+                return "Pending";
+            }
+
+            if (statuses.Any(s => s is "Pending" or "InProgress" or "Delayed"))
+            {
+                return "InProgress";
+            }
+
+            if (statuses.Any(s => s == "Cancelling"))
+            {
+                return "Cancelling";
+            }
+
+            return statuses.All(s => s == "Success") ? "Success"
+                : statuses.Any(s => s == "Cancelled") ? "Cancelled"
+                : statuses.Any(s => s == "TimedOut") ? "TimedOut"
+                : "Failed";
+        }
+    }
+}
+
+/// <summary>
+/// Run Command's engine: accepts commands, runs each invocation asynchronously on its instance, and keeps the results.
+/// </summary>
+public sealed class RunCommandService(InstanceRunner runner, TimeProvider time, TimeSpan invocationDelay) : IDisposable
+{
+    public const string ShellDocument = "AWS-RunShellScript";
+    public const string PowerShellDocument = "AWS-RunPowerShellScript";
+
+    private readonly ConcurrentDictionary<string, CommandRecord> _commands = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<CommandRecord> _order = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
+
+    public TimeSpan InvocationDelay { get; set; } = invocationDelay;
+
+    public CommandRecord? Find(string commandId) => _commands.GetValueOrDefault(commandId);
+
+    /// <summary>Every command of one account and region, newest first.</summary>
+    public IEnumerable<CommandRecord> InScope(string accountId, string region) =>
+        _order.Where(c => c.AccountId == accountId && c.Region == region).Reverse();
+
+    public bool IsVisible(CommandRecord command) => time.GetUtcNow() >= command.VisibleAt;
+
+    /// <summary>Records a validated command and starts its invocations.</summary>
+    public CommandRecord Send(string accountId, string region, string documentName, IReadOnlyDictionary<string, IReadOnlyList<string>> parameters, IReadOnlyList<SandboxInstance> targets, string comment, int timeoutSeconds, string maxConcurrency, string maxErrors)
+    {
+        var now = time.GetUtcNow();
+        var command = new CommandRecord
+        {
+            CommandId = Guid.NewGuid().ToString(),
+            AccountId = accountId,
+            Region = region,
+            DocumentName = documentName,
+            Comment = comment,
+            Parameters = parameters,
+            InstanceIds = [.. targets.Select(t => t.Id)],
+            RequestedAt = now,
+            VisibleAt = now + InvocationDelay,
+            TimeoutSeconds = timeoutSeconds,
+            MaxConcurrency = maxConcurrency,
+            MaxErrors = maxErrors,
+            Invocations = [.. targets.Select(t => new InvocationRecord(t.Id, t.Name, t.Platform))],
+        };
+        _commands[command.CommandId] = command;
+        _order.Enqueue(command);
+
+        var executionTimeout = TimeSpan.FromSeconds(parameters.TryGetValue("executionTimeout", out var t) && int.TryParse(t.FirstOrDefault(), out var seconds) ? seconds : 3600);
+        var workingDirectory = parameters.TryGetValue("workingDirectory", out var w) ? w.FirstOrDefault() : null;
+        var script = string.Join("\n", parameters.TryGetValue("commands", out var c) ? c : []);
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var invocation = command.Invocations[i];
+            var request = new ScriptRequest(targets[i], command.CommandId, script, executionTimeout, string.IsNullOrEmpty(workingDirectory) ? null : workingDirectory);
+            var task = Task.Run(() => RunInvocationAsync(command, invocation, request));
+            _running[task] = 0;
+            _ = task.ContinueWith(done => _running.TryRemove(done, out _), TaskScheduler.Default);
+        }
+
+        return command;
+    }
+
+    public void Cancel(CommandRecord command, IReadOnlyCollection<string>? instanceIds)
+    {
+        foreach (var invocation in command.Invocations)
+        {
+            if (instanceIds is null || instanceIds.Count == 0 || instanceIds.Contains(invocation.InstanceId))
+            {
+                invocation.RequestCancel();
+            }
+        }
+    }
+
+    private async Task RunInvocationAsync(CommandRecord command, InvocationRecord invocation, ScriptRequest request)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(invocation.Cancellation.Token, _shutdown.Token);
+        var wantsWindows = command.DocumentName == PowerShellDocument;
+        if (wantsWindows != (request.Instance.Platform == InstancePlatform.Windows))
+        {
+            // Real SSM delivers the document and its plugin fails on the instance: the same here.
+            var plugin = wantsWindows ? "aws:runPowerShellScript" : "aws:runShellScript";
+            invocation.Complete("Failed", "Failed", 1, "", $"Plugin with name {plugin} is not supported by the operating system of instance {request.Instance.Id}.", time.GetUtcNow());
+            return;
+        }
+
+        try
+        {
+            var result = await runner.RunAsync(request, () => invocation.Start(time.GetUtcNow()), linked.Token);
+            var (status, details) = result.Outcome switch
+            {
+                ScriptOutcome.TimedOut => ("TimedOut", "ExecutionTimedOut"),
+                ScriptOutcome.Cancelled => ("Cancelled", "Cancelled"),
+                _ when result.ExitCode == 0 => ("Success", "Success"),
+                _ => ("Failed", "Failed"),
+            };
+            invocation.Complete(status, details, result.ExitCode, result.StandardOutput, result.StandardError, time.GetUtcNow());
+        }
+        catch (Exception ex)
+        {
+            // A broken simulation must show up as a failed invocation, never as one stuck InProgress.
+            invocation.Complete("Failed", "Failed", 1, "", "sandbox: the instance could not run the script: " + ex.Message, time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Stops running scripts and waits for them, for the host's shutdown.</summary>
+    public async Task StopAsync()
+    {
+        await _shutdown.CancelAsync();
+        await Task.WhenAll(_running.Keys);
+    }
+
+    public void Dispose() => _shutdown.Dispose();
+}
