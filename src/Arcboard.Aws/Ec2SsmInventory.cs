@@ -14,13 +14,12 @@ public sealed class Ec2SsmInventory(IAwsClientSource clients) : IAwsInventory
     public async Task<IReadOnlyList<Ec2Instance>> ListInstancesAsync(AwsScope scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        var ec2 = clients.Ec2(scope);
         var result = new List<Ec2Instance>();
         string? nextToken = null;
         do
         {
             var request = new DescribeInstancesRequest { NextToken = nextToken, MaxResults = 1000 };
-            var page = await AwsErrors.CallAsync("ec2", scope, "DescribeInstances", () => ec2.DescribeInstancesAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var page = await AwsErrors.CallAsync("ec2", scope, "DescribeInstances", () => clients.Ec2(scope).DescribeInstancesAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
             // SDK v4 leaves absent collections null.
             foreach (var reservation in page.Reservations ?? [])
             {
@@ -49,13 +48,12 @@ public sealed class Ec2SsmInventory(IAwsClientSource clients) : IAwsInventory
     public async Task<IReadOnlyList<SsmNode>> ListManagedNodesAsync(AwsScope scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        var ssm = clients.Ssm(scope);
         var result = new List<SsmNode>();
         string? nextToken = null;
         do
         {
             var request = new DescribeInstanceInformationRequest { NextToken = nextToken, MaxResults = SsmPageSize };
-            var page = await AwsErrors.CallAsync("ssm", scope, "DescribeInstanceInformation", () => ssm.DescribeInstanceInformationAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var page = await AwsErrors.CallAsync("ssm", scope, "DescribeInstanceInformation", () => clients.Ssm(scope).DescribeInstanceInformationAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
             foreach (var info in page.InstanceInformationList ?? [])
             {
                 if (string.IsNullOrEmpty(info.InstanceId))

@@ -42,8 +42,7 @@ public sealed class SsmRunCommand(IAwsClientSource clients) : IRunCommand
             Comment = "arcboard",
         };
 
-        var ssm = clients.Ssm(scope);
-        var response = await AwsErrors.CallAsync("ssm", scope, "SendCommand", () => ssm.SendCommandAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var response = await AwsErrors.CallAsync("ssm", scope, "SendCommand", () => clients.Ssm(scope).SendCommandAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.Command?.CommandId is { Length: > 0 } id
             ? id
             : throw new CloudException("ssm", "MissingCommandId", $"ssm:SendCommand in account {scope.AccountId}, region {scope.Region} returned no command id.", true);
@@ -53,13 +52,12 @@ public sealed class SsmRunCommand(IAwsClientSource clients) : IRunCommand
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentException.ThrowIfNullOrEmpty(commandId);
-        var ssm = clients.Ssm(scope);
         var result = new List<CommandInvocation>();
         string? nextToken = null;
         do
         {
             var request = new ListCommandInvocationsRequest { CommandId = commandId, Details = true, MaxResults = 50, NextToken = nextToken };
-            var page = await AwsErrors.CallAsync("ssm", scope, "ListCommandInvocations", () => ssm.ListCommandInvocationsAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var page = await AwsErrors.CallAsync("ssm", scope, "ListCommandInvocations", () => clients.Ssm(scope).ListCommandInvocationsAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
             foreach (var invocation in page.CommandInvocations ?? [])
             {
                 if (string.IsNullOrEmpty(invocation.InstanceId))
@@ -89,11 +87,10 @@ public sealed class SsmRunCommand(IAwsClientSource clients) : IRunCommand
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentException.ThrowIfNullOrEmpty(commandId);
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
-        var ssm = clients.Ssm(scope);
         GetCommandInvocationResponse response;
         try
         {
-            response = await ssm.GetCommandInvocationAsync(new GetCommandInvocationRequest { CommandId = commandId, InstanceId = instanceId }, cancellationToken).ConfigureAwait(false);
+            response = await clients.Ssm(scope).GetCommandInvocationAsync(new GetCommandInvocationRequest { CommandId = commandId, InstanceId = instanceId }, cancellationToken).ConfigureAwait(false);
         }
         catch (InvocationDoesNotExistException)
         {
