@@ -1,0 +1,254 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Arcboard.Core.Cloud;
+using Arcboard.Core.Fleet;
+using Arcboard.Core.Onboarding;
+using Arcboard.Core.State;
+
+namespace Arcboard.Core.Tests.Onboarding;
+
+/// <summary>A simulated instance as the fakes see it.</summary>
+internal sealed class FakeInstance(string id, Platform platform = Platform.Linux)
+{
+    public string Id { get; } = id;
+    public Platform Platform { get; } = platform;
+    public string State { get; set; } = "running";
+    public string? Ping { get; set; } = "Online";
+    public bool AgentInstalled { get; set; } = true;
+    public bool AgentConnected { get; set; }
+    public string? SavedPublicKey { get; set; }
+    public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When set, the instance answers every script with this output instead of running it.</summary>
+    public string? GarbageOutput { get; set; }
+}
+
+internal sealed class FakeAws : IAwsInventory, IRunCommand
+{
+    private readonly ConcurrentDictionary<string, List<CommandInvocation>> _commands = new();
+    private readonly FakeArm _arm;
+    private int _next;
+
+    public FakeAws(FakeArm arm, params FakeInstance[] instances)
+    {
+        _arm = arm;
+        Instances = instances.ToList();
+    }
+
+    public static readonly AwsScope Scope = new("111111111111", "us-east-1");
+
+    public List<FakeInstance> Instances { get; }
+    public List<(string CommandId, string Script, string[] InstanceIds)> Sent { get; } = [];
+    public int ListCalls;
+
+    /// <summary>Thrown by the next SendAsync after it has delivered the command, to play a crash right after sending.</summary>
+    public Exception? ThrowAfterNextSend { get; set; }
+
+    /// <summary>When true, sent commands never finish.</summary>
+    public bool Hang { get; set; }
+
+    public Task<IReadOnlyList<Ec2Instance>> ListInstancesAsync(AwsScope scope, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Ec2Instance>>(Instances
+            .Select(i => new Ec2Instance(new InstanceKey(scope.AccountId, scope.Region, i.Id), i.Platform, i.State, new Dictionary<string, string>(i.Tags)))
+            .ToList());
+
+    public Task<IReadOnlyList<SsmNode>> ListManagedNodesAsync(AwsScope scope, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<SsmNode>>(Instances
+            .Where(i => i.Ping is not null && i.State == "running")
+            .Select(i => new SsmNode(i.Id, i.Ping!, i.Platform.ToString()))
+            .ToList());
+
+    public Task<string> SendAsync(AwsScope scope, Platform platform, IReadOnlyList<string> instanceIds, string script, TimeSpan executionTimeout, CancellationToken cancellationToken)
+    {
+        instanceIds.Count.ShouldBeLessThanOrEqualTo(IRunCommand.MaxInstancesPerCommand);
+        var commandId = $"cmd-{Interlocked.Increment(ref _next)}";
+        lock (Sent)
+        {
+            Sent.Add((commandId, script, instanceIds.ToArray()));
+        }
+
+        _commands[commandId] = Hang
+            ? instanceIds.Select(id => new CommandInvocation(id, CommandStatus.InProgress, -1, "", "")).ToList()
+            : instanceIds.Select(id => Run(Instances.Single(i => i.Id == id), script)).ToList();
+
+        if (ThrowAfterNextSend is { } crash)
+        {
+            ThrowAfterNextSend = null;
+            throw crash;
+        }
+
+        return Task.FromResult(commandId);
+    }
+
+    public Task<IReadOnlyList<CommandInvocation>> ListInvocationsAsync(AwsScope scope, string commandId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref ListCalls);
+        return Task.FromResult<IReadOnlyList<CommandInvocation>>(_commands.TryGetValue(commandId, out var list) ? list : []);
+    }
+
+    public Task<CommandInvocation?> GetInvocationAsync(AwsScope scope, string commandId, string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(_commands.TryGetValue(commandId, out var list) ? list.FirstOrDefault(i => i.InstanceId == instanceId) : null);
+
+    public void Finish(string commandId) =>
+        _commands[commandId] = _commands[commandId].Select(i => i with { Status = CommandStatus.Success }).ToList();
+
+    // Making 2048-bit keys costs tens of milliseconds each; a few real keys are enough for the reconciler's logic.
+    private static readonly string[] KeyPool = Enumerable.Range(0, 4).Select(_ =>
+    {
+        using var rsa = RSA.Create(2048);
+        return Convert.ToBase64String(rsa.ExportRSAPublicKey());
+    }).ToArray();
+
+    private int _keys;
+
+    private CommandInvocation Run(FakeInstance instance, string script)
+    {
+        if (instance.GarbageOutput is { } garbage)
+        {
+            return new CommandInvocation(instance.Id, CommandStatus.Success, 0, garbage, "");
+        }
+
+        if (script.Contains("azcmagent genkey", StringComparison.Ordinal))
+        {
+            if (!instance.AgentInstalled)
+            {
+                return Ok(instance, "ARCBOARD-AGENT-ABSENT");
+            }
+
+            if (instance.AgentConnected)
+            {
+                return Ok(instance, "ARCBOARD-CONNECTED {\"status\":\"Connected\",\"resourceId\":\"/subscriptions/x/resourceGroups/other/providers/Microsoft.HybridCompute/machines/" + instance.Id + "\"}");
+            }
+
+            instance.SavedPublicKey = KeyPool[Interlocked.Increment(ref _keys) % KeyPool.Length];
+            return Ok(instance, "ARCBOARD-KEY " + instance.SavedPublicKey);
+        }
+
+        if (script.Contains("connect existing", StringComparison.Ordinal))
+        {
+            script.ShouldContain($"'{instance.Id}'");
+            var machine = _arm.Machines.Values.SingleOrDefault(m => m.Tags.GetValueOrDefault(OnboardingPolicy.InstanceTag)?.EndsWith("/" + instance.Id, StringComparison.Ordinal) == true);
+            if (machine is null || machine.ClientPublicKey != instance.SavedPublicKey)
+            {
+                return new CommandInvocation(instance.Id, CommandStatus.Failed, 41, "ARCBOARD-CONNECT-EXIT 41", "AZCM0041: The proof of key possession was refused");
+            }
+
+            instance.AgentConnected = true;
+            _arm.Machines[machine.Name] = machine with { Status = "Connected" };
+            return Ok(instance, "ARCBOARD-CONNECT-EXIT 0");
+        }
+
+        throw new InvalidOperationException("unexpected script");
+    }
+
+    private static CommandInvocation Ok(FakeInstance instance, string stdout) => new(instance.Id, CommandStatus.Success, 0, stdout + "\n", "");
+}
+
+internal sealed class FakeArm : IArcMachines
+{
+    public ConcurrentDictionary<string, ArcMachine> Machines { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public ConcurrentBag<string> ResourceGroups { get; } = [];
+    public int Writes;
+    public int Reads;
+
+    /// <summary>Errors thrown by the next calls of any kind, in order.</summary>
+    public ConcurrentQueue<CloudException> Faults { get; } = new();
+
+    public Task EnsureResourceGroupAsync(string subscriptionId, string resourceGroup, string location, CancellationToken cancellationToken)
+    {
+        Fault();
+        Interlocked.Increment(ref Writes);
+        ResourceGroups.Add(resourceGroup);
+        return Task.CompletedTask;
+    }
+
+    public Task<ArcMachine?> GetAsync(MachineRef machine, CancellationToken cancellationToken)
+    {
+        Fault();
+        Interlocked.Increment(ref Reads);
+        return Task.FromResult(Machines.GetValueOrDefault(machine.Name));
+    }
+
+    public Task<ArcMachine> PutAsync(MachineRef machine, MachineSpec spec, CancellationToken cancellationToken)
+    {
+        Fault();
+        Interlocked.Increment(ref Writes);
+        var existing = Machines.GetValueOrDefault(machine.Name);
+        var created = new ArcMachine(machine.ResourceId, machine.Name, spec.Location, existing?.Status, existing?.VmId ?? spec.VmId, spec.ClientPublicKey, "Succeeded", null, spec.Tags);
+        Machines[machine.Name] = created;
+        return Task.FromResult(created);
+    }
+
+    public Task<IReadOnlyList<ArcMachine>> ListAsync(string subscriptionId, string resourceGroup, CancellationToken cancellationToken)
+    {
+        Fault();
+        Interlocked.Increment(ref Reads);
+        return Task.FromResult<IReadOnlyList<ArcMachine>>(Machines.Values.Where(m => m.Id.Contains($"/resourceGroups/{resourceGroup}/", StringComparison.OrdinalIgnoreCase)).ToList());
+    }
+
+    public Task DeleteAsync(MachineRef machine, CancellationToken cancellationToken)
+    {
+        Machines.TryRemove(machine.Name, out _);
+        return Task.CompletedTask;
+    }
+
+    private void Fault()
+    {
+        if (Faults.TryDequeue(out var fault))
+        {
+            throw fault;
+        }
+    }
+}
+
+/// <summary>A store in memory; the SQLite store has its own tests.</summary>
+internal sealed class MemoryStore : IStateStore
+{
+    private readonly ConcurrentDictionary<InstanceKey, InstanceRecord> _records = new();
+
+    public int Saves;
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<InstanceRecord?> GetAsync(InstanceKey key, CancellationToken cancellationToken) => Task.FromResult(_records.GetValueOrDefault(key));
+
+    public Task<IReadOnlyList<InstanceRecord>> ListAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<InstanceRecord>>(_records.Values.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal).ToList());
+
+    public Task<IReadOnlyList<InstanceRecord>> ListAsync(AwsScope scope, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<InstanceRecord>>(_records.Values.Where(r => r.Key.AccountId == scope.AccountId && r.Key.Region == scope.Region).ToList());
+
+    public Task SaveAsync(InstanceRecord record, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref Saves);
+        _records[record.Key] = record;
+        return Task.CompletedTask;
+    }
+
+    public Task SaveAllAsync(IReadOnlyCollection<InstanceRecord> records, CancellationToken cancellationToken)
+    {
+        foreach (var record in records)
+        {
+            _records[record.Key] = record;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteAsync(InstanceKey key, CancellationToken cancellationToken)
+    {
+        _records.TryRemove(key, out _);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> CheckIntegrityAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public InstanceRecord Get(string instanceId) => _records.Values.Single(r => r.Key.InstanceId == instanceId);
+}
+
+internal sealed class FixedPlacement : IMachinePlacement
+{
+    public Placement Place(Ec2Instance instance) => new($"aws_{instance.Key.AccountId}", instance.Key.InstanceId, "eastus", null);
+}
