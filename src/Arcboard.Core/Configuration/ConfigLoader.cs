@@ -75,7 +75,9 @@ public static partial class ConfigLoader
 
             if (problems.Count > 0)
             {
-                throw new ConfigException(displayName, problems);
+                // Grouped by key so the list reads in the file's order of sections, indices compared as numbers.
+                var ordered = problems.OrderBy(p => IndexPattern().Replace(p.Path, m => $"[{m.Groups[1].Value.PadLeft(9, '0')}]"), StringComparer.Ordinal).ToArray();
+                throw new ConfigException(displayName, ordered);
             }
 
             return options!;
@@ -90,6 +92,9 @@ public static partial class ConfigLoader
         validator.Run(options);
         return validator.Problems;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[([0-9]+)\]")]
+    private static partial System.Text.RegularExpressions.Regex IndexPattern();
 
     private static bool IsSameOrUnder(string path, string parent) =>
         path == parent || (path.StartsWith(parent, StringComparison.Ordinal) && path[parent.Length] is '.' or '[');
@@ -209,6 +214,9 @@ public static partial class ConfigLoader
         private static AzureOptions BindAzure(JsonSection section, string baseDirectory)
         {
             var defaults = new AzureOptions { TenantId = "", SubscriptionId = "" };
+            var tenantId = section.RequiredString("tenantId", "the Entra ID tenant id (a GUID)");
+            var subscriptionId = section.RequiredString("subscriptionId", "the Azure subscription id (a GUID) that receives the machines");
+            var armEndpoint = section.String("armEndpoint");
             var credential = new AzureCredentialOptions();
             if (section.Section("credential") is { } c)
             {
@@ -226,9 +234,9 @@ public static partial class ConfigLoader
             var caCertificate = section.String("caCertificate");
             var options = new AzureOptions
             {
-                TenantId = section.RequiredString("tenantId", "the Entra ID tenant id (a GUID)"),
-                SubscriptionId = section.RequiredString("subscriptionId", "the Azure subscription id (a GUID) that receives the machines"),
-                ArmEndpoint = section.String("armEndpoint") ?? defaults.ArmEndpoint,
+                TenantId = tenantId,
+                SubscriptionId = subscriptionId,
+                ArmEndpoint = armEndpoint ?? defaults.ArmEndpoint,
                 Credential = credential,
                 CaCertificate = caCertificate is null ? null : Resolve(caCertificate, baseDirectory),
                 ResourceGroup = section.String("resourceGroup") ?? defaults.ResourceGroup,
