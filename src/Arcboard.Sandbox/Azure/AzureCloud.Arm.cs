@@ -42,6 +42,7 @@ public sealed partial class AzureCloud
 
         subscription.MapPut(Group, PutResourceGroupAsync);
         subscription.MapGet(Group, GetResourceGroup);
+        subscription.MapMethods(Group, ["HEAD"], HeadResourceGroup);
         subscription.MapGet(Machines, ListMachinesInGroup);
         subscription.MapGet("/providers/Microsoft.HybridCompute/machines", ListMachinesInSubscription);
         subscription.MapPut(Machine, PutMachineAsync);
@@ -50,6 +51,25 @@ public sealed partial class AzureCloud
         subscription.MapDelete(Machine, DeleteMachine);
         subscription.MapGet("/providers/Microsoft.HybridCompute/locations/{location}/operationStatuses/{operationId}", GetOperationStatus);
         subscription.MapGet("/providers/Microsoft.HybridCompute/locations/{location}/operationResults/{operationId}", GetOperationResult);
+
+        // Anything else under /subscriptions is a bug in the caller: a JSON 400 surfaces it, where a bare 404 could be
+        // mistaken for "resource absent".
+        routes.Map("/subscriptions/{**rest}", (HttpContext context) =>
+        {
+            _stats.Record("arm", "Unsupported");
+            return ArmError(400, "InvalidResourceType", $"The Arcboard sandbox does not serve {context.Request.Method} {context.Request.Path}.", context.Request.Path);
+        });
+    }
+
+    /// <summary>What <c>az group exists</c> calls: 204 when the group exists, 404 otherwise, no body.</summary>
+    private IResult HeadResourceGroup(HttpContext context, string subscriptionId, string resourceGroupName)
+    {
+        if (Preamble(context, "CheckResourceGroupExistence", Bucket.Reads, subscriptionId, ResourceGroupApiVersions) is { } failure)
+        {
+            return failure;
+        }
+
+        return HasResourceGroup(resourceGroupName) ? Results.NoContent() : Results.NotFound();
     }
 
     private async Task<IResult> PutResourceGroupAsync(HttpContext context, string subscriptionId, string resourceGroupName)
@@ -309,6 +329,13 @@ public sealed partial class AzureCloud
 
             operationId = Guid.NewGuid().ToString("D");
             location = machine.Location;
+            // Finished operations are kept an hour for late pollers, then forgotten so the table stays small.
+            var cutoff = _time.GetUtcNow() - TimeSpan.FromHours(1);
+            foreach (var old in _operations.Where(o => o.Value.EndTime < cutoff).Select(o => o.Key).ToList())
+            {
+                _operations.Remove(old);
+            }
+
             _operations[operationId] = new DeleteOperation(_time.GetUtcNow(), Options.DeletePollsBeforeDone);
         }
 

@@ -55,6 +55,10 @@ public sealed class ArmTests
         json["location"]!.GetValue<string>().ShouldBe("eastus");
         await AzureTestKit.ShouldBeArmErrorAsync(missing, 404, "ResourceGroupNotFound");
         await AzureTestKit.ShouldBeArmErrorAsync(otherPlace, 409, "InvalidResourceGroupLocation");
+        using var head = await kit.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"subscriptions/{kit.Sub}/resourcegroups/aws_111?api-version=2021-04-01"));
+        using var headMissing = await kit.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"subscriptions/{kit.Sub}/resourcegroups/nope?api-version=2021-04-01"));
+        head.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        headMissing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         read.Headers.GetValues("x-ms-ratelimit-remaining-subscription-reads").ShouldHaveSingleItem();
         created.Headers.GetValues("x-ms-ratelimit-remaining-subscription-writes").ShouldHaveSingleItem();
         Guid.TryParse(read.Headers.GetValues("x-ms-request-id").Single(), out _).ShouldBeTrue();
@@ -110,6 +114,8 @@ public sealed class ArmTests
         await AzureTestKit.ShouldBeArmErrorAsync(await kit.Http.GetAsync($"subscriptions/{kit.Sub}/resourcegroups/rg?api-version=1999-01-01"), 400, "InvalidApiVersionParameter");
         await AzureTestKit.ShouldBeArmErrorAsync(await kit.Http.GetAsync(kit.MachinePath("rg", "m1").Replace(kit.Sub, Guid.NewGuid().ToString())), 404, "SubscriptionNotFound");
         await AzureTestKit.ShouldBeArmErrorAsync(await kit.PutMachineAsync("rg", "m1", vmId, Key, location: "westeurope"), 409, "InvalidResourceLocation");
+        await AzureTestKit.ShouldBeArmErrorAsync(await kit.Http.GetAsync(kit.MachinePath("rg", "m1").Replace("?api-version", "")), 400, "MissingApiVersionParameter");
+        await AzureTestKit.ShouldBeArmErrorAsync(await kit.Http.GetAsync($"subscriptions/{kit.Sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/m1?api-version=2024-07-01"), 400, "InvalidResourceType");
 
         // SPKI is not PKCS#1: the real service wants the bare RSAPublicKey.
         var spki = Convert.ToBase64String(RSA.Create(2048).ExportSubjectPublicKeyInfo());
