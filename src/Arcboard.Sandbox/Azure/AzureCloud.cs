@@ -78,6 +78,29 @@ public sealed partial class AzureCloud
         }
     }
 
+    /// <summary>
+    /// Sets a machine's <c>properties.status</c> (for example <c>Disconnected</c> or <c>Error</c>) as the real service
+    /// does when heartbeats stop; for tests and fault injection. False when there is no such machine.
+    /// </summary>
+    public bool SetMachineStatus(string resourceGroup, string name, string? status)
+    {
+        lock (_gate)
+        {
+            if (!_machines.TryGetValue(MachineKey(resourceGroup, name), out var machine))
+            {
+                return false;
+            }
+
+            if (machine.Status != status)
+            {
+                machine.Status = status;
+                machine.LastStatusChange = _time.GetUtcNow();
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Every machine, ordered by resource group then name.</summary>
     public IReadOnlyList<SandboxMachine> ListMachines()
     {

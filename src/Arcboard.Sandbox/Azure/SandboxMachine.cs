@@ -67,7 +67,10 @@ internal sealed class MachineState
     public SandboxMachine Snapshot() => new(Id, SubscriptionId, ResourceGroup, Name, Location, VmId, Status, OsType, ClientPublicKey,
         AgentVersion, LastStatusChange, new Dictionary<string, string>(Tags, StringComparer.Ordinal));
 
-    /// <summary>The resource as api-version 2025-01-13 returns it.</summary>
+    /// <summary>
+    /// The resource as api-version 2025-01-13 returns it. <c>status</c> stays null until an agent proves its key
+    /// (newer api-versions say <c>AwaitingConnection</c>; 2025-01-13 clients see null).
+    /// </summary>
     public JsonObject ToJson(string tenantId)
     {
         var json = new JsonObject

@@ -84,6 +84,26 @@ public sealed class IdentityServiceTests
     }
 
     [Fact]
+    public async Task Seeded_machines_are_connected_and_their_status_can_be_changed_for_tests()
+    {
+        await using var kit = await AzureTestKit.StartAsync();
+        using var key = RSA.Create(2048);
+        var vmId = Guid.NewGuid();
+
+        kit.Server.Cloud.SeedConnectedMachine(Rg, Name, "eastus", vmId, "windows", AzureTestKit.PublicKey(key));
+        kit.Authorize();
+        using var read = await kit.Http.GetAsync(kit.MachinePath(Rg, Name));
+        var properties = (await AzureTestKit.ReadJsonAsync(read))["properties"]!;
+        properties["status"]!.GetValue<string>().ShouldBe("Connected");
+        properties["vmId"]!.GetValue<string>().ShouldBe(vmId.ToString());
+        kit.Server.Cloud.ListResourceGroups().ShouldBe([Rg]);
+
+        kit.Server.Cloud.SetMachineStatus(Rg, Name, "Disconnected").ShouldBeTrue();
+        kit.Server.Cloud.SetMachineStatus(Rg, "nope", "Disconnected").ShouldBeFalse();
+        kit.Server.Cloud.FindMachine(Rg, Name)!.Status.ShouldBe("Disconnected");
+    }
+
+    [Fact]
     public async Task Curl_trusting_only_the_written_PEM_reaches_the_sandbox()
     {
         await using var kit = await AzureTestKit.StartAsync();
