@@ -354,5 +354,5 @@ public static partial class FleetFile
     private static partial Regex RegionPattern();
 
     [GeneratedRegex("^i-([0-9a-f]{8}|[0-9a-f]{17})$")]
-    internal static partial Regex InstanceIdPattern();
+    public static partial Regex InstanceIdPattern();
 }
