@@ -17,10 +17,12 @@ namespace Arcboard.Sandbox.Azure;
 public sealed class AzureSandboxServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly bool _ownsCertificate;
 
-    private AzureSandboxServer(WebApplication app, AzureCloud cloud, SandboxCertificate certificate, SandboxStats stats, Uri baseAddress)
+    private AzureSandboxServer(WebApplication app, AzureCloud cloud, SandboxCertificate certificate, bool ownsCertificate, SandboxStats stats, Uri baseAddress)
     {
         _app = app;
+        _ownsCertificate = ownsCertificate;
         Cloud = cloud;
         Certificate = certificate;
         Stats = stats;
@@ -36,11 +38,14 @@ public sealed class AzureSandboxServer : IAsyncDisposable
     /// <summary>The listener's base, with a trailing slash: ARM, the token endpoint and the identity service all live here.</summary>
     public Uri BaseAddress { get; }
 
-    public static async Task<AzureSandboxServer> StartAsync(AzureCloudOptions? options = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    /// <param name="certificate">A certificate to serve (left to the caller to dispose); by default a fresh one the server owns.</param>
+    public static async Task<AzureSandboxServer> StartAsync(
+        AzureCloudOptions? options = null, TimeProvider? time = null, SandboxCertificate? certificate = null, CancellationToken cancellationToken = default)
     {
         var stats = new SandboxStats();
         var cloud = new AzureCloud(options ?? new AzureCloudOptions(), stats, time ?? TimeProvider.System);
-        var certificate = SandboxCertificate.Create(time);
+        var ownsCertificate = certificate is null;
+        certificate ??= SandboxCertificate.Create(time);
         try
         {
             var builder = WebApplication.CreateSlimBuilder();
@@ -53,11 +58,15 @@ public sealed class AzureSandboxServer : IAsyncDisposable
             await app.StartAsync(cancellationToken);
 
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new AzureSandboxServer(app, cloud, certificate, stats, new Uri(address.TrimEnd('/') + "/"));
+            return new AzureSandboxServer(app, cloud, certificate, ownsCertificate, stats, new Uri(address.TrimEnd('/') + "/"));
         }
         catch
         {
-            certificate.Dispose();
+            if (ownsCertificate)
+            {
+                certificate.Dispose();
+            }
+
             throw;
         }
     }
@@ -78,6 +87,9 @@ public sealed class AzureSandboxServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        Certificate.Dispose();
+        if (_ownsCertificate)
+        {
+            Certificate.Dispose();
+        }
     }
 }

@@ -22,6 +22,9 @@ internal sealed class AzureTestKit : IAsyncDisposable
 {
     public const string Api = "2025-01-13";
 
+    // One certificate for the whole test run: generating an RSA key per test is the slowest part of starting a server.
+    private static readonly SandboxCertificate SharedCertificate = SandboxCertificate.Create();
+
     private AzureTestKit(AzureSandboxServer server, ManualTime time)
     {
         Server = server;
@@ -37,7 +40,7 @@ internal sealed class AzureTestKit : IAsyncDisposable
     public static async Task<AzureTestKit> StartAsync(int pageSize = 100, int deletePolls = 1)
     {
         var time = new ManualTime(DateTimeOffset.UtcNow);
-        var server = await AzureSandboxServer.StartAsync(new AzureCloudOptions { ListPageSize = pageSize, DeletePollsBeforeDone = deletePolls }, time);
+        var server = await AzureSandboxServer.StartAsync(new AzureCloudOptions { ListPageSize = pageSize, DeletePollsBeforeDone = deletePolls }, time, SharedCertificate);
         return new AzureTestKit(server, time);
     }
 
