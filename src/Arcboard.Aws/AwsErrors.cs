@@ -117,7 +117,8 @@ public static class AwsErrors
 
     private static string Advice(string service, string code, AwsScope scope) => code switch
     {
-        "UnrecognizedClientException" or "UnrecognizedClient" or "InvalidClientTokenId" or "AuthFailure" or "SignatureDoesNotMatch" or "IncompleteSignature" =>
+        "UnrecognizedClientException" or "UnrecognizedClient" or "InvalidClientTokenId" or "AuthFailure" or "SignatureDoesNotMatch" or "IncompleteSignature"
+            or "InvalidSignatureException" or "IncompleteSignatureException" or "MissingAuthenticationToken" or "InvalidAccessKeyId" =>
             "The AWS credentials were rejected: check aws.credentials (the access key, its secret, or the profile) and the system clock.",
         "ExpiredToken" or "ExpiredTokenException" or "RequestExpired" =>
             "The AWS session has expired: refresh the credentials of the profile or environment.",
