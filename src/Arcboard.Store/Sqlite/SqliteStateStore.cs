@@ -146,6 +146,10 @@ public sealed class SqliteStateStore : IStateStore
     public Task<IReadOnlyList<string>> CheckIntegrityAsync(CancellationToken cancellationToken) =>
         RunAsync(connection => (IReadOnlyList<string>)IntegrityChecks.Run(connection), cancellationToken);
 
+    /// <summary>Reads a pragma on the store's own connection, so tests can pin the durability settings.</summary>
+    internal Task<object?> ReadPragmaAsync(string name, CancellationToken cancellationToken) =>
+        RunAsync(connection => Scalar(connection, $"PRAGMA {name};"), cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         await _gate.WaitAsync();

@@ -129,6 +129,21 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_given_as_the_file_says_so()
+    {
+        var failure = Should.Throw<ConfigException>(() => ConfigLoader.Load(_folder));
+        failure.Problems.ShouldHaveSingleItem().Message.ShouldBe("is a folder; pass the configuration file inside it");
+    }
+
+    [Fact]
+    public void An_empty_file_is_invalid_JSON()
+    {
+        var path = Path.Combine(_folder, "empty.json");
+        File.WriteAllText(path, "");
+        Should.Throw<ConfigException>(() => ConfigLoader.Load(path)).Message.ShouldStartWith($"Configuration '{path}': is not valid JSON:");
+    }
+
+    [Fact]
     public void Invalid_JSON_gives_line_and_position()
     {
         var failure = Fails("{\n  \"aws\": {\n    \"accounts\" []\n  }\n}");

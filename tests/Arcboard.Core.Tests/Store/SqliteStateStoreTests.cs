@@ -196,6 +196,17 @@ public sealed class SqliteStateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_connection_commits_with_full_fsync_and_waits_on_locks()
+    {
+        await using var store = NewStore(busyTimeout: TimeSpan.FromSeconds(7));
+
+        // synchronous=FULL (2) is what makes a commit survive power loss, not just a killed process.
+        (await store.ReadPragmaAsync("synchronous", CancellationToken.None)).ShouldBe(2L);
+        (await store.ReadPragmaAsync("busy_timeout", CancellationToken.None)).ShouldBe(7000L);
+        (await store.ReadPragmaAsync("journal_mode", CancellationToken.None)).ShouldBe("wal");
+    }
+
+    [Fact]
     public async Task Reopening_does_not_migrate_twice()
     {
         await using (var store = NewStore())
