@@ -1,1 +1,3 @@
-return 0;
+using Arcboard.Cli;
+
+return await ArcboardCli.RunAsync(args, CliConsole.System);

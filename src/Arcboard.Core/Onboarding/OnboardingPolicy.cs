@@ -42,6 +42,12 @@ public sealed record OnboardingPolicy
     /// <summary>How long to wait for ARM to show Connected after the agent reported success.</summary>
     public TimeSpan VerifyTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a probe's verdict that needs no action (no agent installed, or an agent connected by someone else)
+    /// stands before the instance is probed again.
+    /// </summary>
+    public TimeSpan ProbeRecheckInterval { get; init; } = TimeSpan.FromHours(1);
+
     public int MaxParallelScopes { get; init; } = 4;
     public int MaxParallelArmCalls { get; init; } = 8;
 

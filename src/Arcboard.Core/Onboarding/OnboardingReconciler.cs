@@ -201,6 +201,14 @@ public sealed partial class OnboardingReconciler(
                 }
 
                 _placements[id] = placement;
+                if (RecentlySettledByProbe(record))
+                {
+                    // The probe found no agent, or an agent connected by someone else: asking again every pass would
+                    // send a Run Command each time for nothing, so the verdict stands until the recheck interval passes.
+                    Report(record, record.Outcome!.Value, record.Reason ?? "", null);
+                    continue;
+                }
+
                 eligible.Add(id);
             }
 
@@ -219,6 +227,11 @@ public sealed partial class OnboardingReconciler(
             Log.ScopeListed(Logger, scope.AccountId, scope.Region, instances.Count, nodes.Count, eligible.Count);
             return eligible;
         }
+
+        private bool RecentlySettledByProbe(InstanceRecord record) =>
+            record.Stage == OnboardingStage.Discovered
+            && record.Outcome is Outcome.Skipped or Outcome.AlreadyConnected
+            && owner.Time.GetUtcNow() - record.UpdatedAt < Policy.ProbeRecheckInterval;
 
         private string? WhyNotEligible(Ec2Instance instance, SsmNode? node)
         {

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using Arcboard.Sandbox.Fleet;
+using Arcboard.Sandbox.Hosting;
+
+namespace Arcboard.Cli.Commands;
+
+/// <summary><c>arcboard sandbox serve</c>: local AWS, Azure and a fleet of instances, until stopped.</summary>
+internal static class SandboxCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var fleet = new Option<FileInfo?>("--fleet") { Description = "A fleet file (JSON or YAML; see docs/contracts.md). Without it a fleet is generated." };
+        var instances = new Option<int>("--instances") { Description = "How many instances to generate.", DefaultValueFactory = _ => 20 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the generated fleet: the same seed gives the same fleet.", DefaultValueFactory = _ => 1 };
+        var writeConfig = new Option<FileInfo?>("--write-config") { Description = "Write an Arcboard configuration pointing at this sandbox to FILE." };
+        var writeEnv = new Option<FileInfo?>("--write-env") { Description = "Write shell variables (SANDBOX_*) for other tools to FILE." };
+        var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Folder for instance roots and the CA certificate; a fresh temporary folder by default." };
+        var awsPort = new Option<int>("--aws-port") { Description = "HTTP port for AWS and the admin surface (0 = any free port)." };
+        var httpsPort = new Option<int>("--https-port") { Description = "HTTPS port for Azure (0 = any free port)." };
+        instances.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 100_000)
+            {
+                result.AddError("--instances must be between 0 and 100000.");
+            }
+        });
+        foreach (var port in new[] { awsPort, httpsPort })
+        {
+            port.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() is < 0 or > 65535)
+                {
+                    result.AddError($"{port.Name} must be a TCP port (0..65535).");
+                }
+            });
+        }
+
+        var serve = new Command("serve", "Run the sandbox: AWS (SSM, EC2, STS) over HTTP, Azure (ARM, token, identity) over HTTPS, and simulated instances, on loopback until Ctrl+C.")
+        {
+            fleet, instances, seed, writeConfig, writeEnv, dataDir, awsPort, httpsPort,
+        };
+        serve.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new SandboxOptions
+            {
+                FleetFile = parse.GetValue(fleet)?.FullName,
+                Instances = parse.GetValue(instances),
+                Seed = parse.GetValue(seed),
+                DataDirectory = parse.GetValue(dataDir)?.FullName,
+                AwsPort = parse.GetValue(awsPort),
+                HttpsPort = parse.GetValue(httpsPort),
+            };
+            SandboxHost host;
+            try
+            {
+                host = await SandboxHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SandboxConfigurationException error)
+            {
+                await console.Error.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+                return ExitCodes.UsageOrConfiguration;
+            }
+
+            await using (host.ConfigureAwait(false))
+            {
+                if (parse.GetValue(writeConfig) is { } configFile)
+                {
+                    await host.WriteConfigFileAsync(configFile.FullName, "arcboard.db", cancellationToken).ConfigureAwait(false);
+                    await console.Error.WriteLineAsync($"wrote connector configuration to {configFile.FullName}").ConfigureAwait(false);
+                }
+
+                if (parse.GetValue(writeEnv) is { } envFile)
+                {
+                    await host.WriteEnvFileAsync(envFile.FullName, cancellationToken).ConfigureAwait(false);
+                    await console.Error.WriteLineAsync($"wrote environment to {envFile.FullName}").ConfigureAwait(false);
+                }
+
+                var e = host.Endpoints;
+                await console.Error.WriteLineAsync($"""
+                    sandbox ready: {host.Fleet.Instances.Count} instances in accounts {string.Join(", ", e.AccountIds)}
+                      AWS (SSM, EC2, STS)  {e.AwsEndpoint}
+                      Azure ARM            {e.ArmEndpoint}
+                      CA certificate       {e.CaCertificatePath}
+                      admin                {e.AdminUrl}
+                      data                 {host.DataDirectory}
+                    Ctrl+C to stop.
+                    """).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    await console.Error.WriteLineAsync("sandbox stopping").ConfigureAwait(false);
+                }
+            }
+
+            return ExitCodes.Success;
+        });
+
+        return new Command("sandbox", "The local stand-in for AWS, Azure and a fleet of EC2 instances.") { serve };
+    }
+}

@@ -1,0 +1,66 @@
+using Arcboard.Aws;
+using Arcboard.Azure;
+using Arcboard.Core.Configuration;
+using Arcboard.Core.Onboarding;
+using Arcboard.Core.State;
+using Arcboard.Store.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Arcboard.Cli.Composition;
+
+/// <summary>The connector wired for one configuration: the real AWS and Azure adapters, the SQLite store, the reconciler.</summary>
+public sealed class Connector : IAsyncDisposable
+{
+    private readonly AwsClientFactory _awsClients;
+
+    private Connector(ArcboardOptions options, AwsClientFactory awsClients, IStateStore store, OnboardingReconciler reconciler)
+    {
+        Options = options;
+        _awsClients = awsClients;
+        Store = store;
+        Reconciler = reconciler;
+    }
+
+    public ArcboardOptions Options { get; }
+    public IStateStore Store { get; }
+    public OnboardingReconciler Reconciler { get; }
+
+    public static async Task<Connector> CreateAsync(ArcboardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var store = await OpenStoreAsync(options, time, cancellationToken).ConfigureAwait(false);
+        var awsClients = new AwsClientFactory(options.Aws);
+        var credential = AzureCredentialFactory.Create(options.Azure);
+        var arm = new ArmMachinesClient(options.Azure, credential, ArmClientOptions.For(options.Azure), time);
+        var reconciler = new OnboardingReconciler(
+            new Ec2SsmInventory(awsClients),
+            new SsmRunCommand(awsClients),
+            arm,
+            store,
+            OnboardingPolicies.From(options),
+            time,
+            loggers.CreateLogger<OnboardingReconciler>());
+        return new Connector(options, awsClients, store, reconciler);
+    }
+
+    public static async Task<IStateStore> OpenStoreAsync(ArcboardOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var store = new SqliteStateStore(options.Store.Sqlite, time);
+        try
+        {
+            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Reconciler.Dispose();
+        _awsClients.Dispose();
+        await Store.DisposeAsync().ConfigureAwait(false);
+    }
+}
