@@ -79,6 +79,14 @@ public static partial class AgentCli
             stderr.WriteLine($"AZCM{e.ExitCode:D4}: {e.Message}");
             return e.ExitCode;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or CryptographicException)
+        {
+            // Still one AZCM line and a meaningful exit code, never a stack trace in the Run Command output.
+            var message = $"Unexpected error: {e.GetType().Name}: {e.Message}";
+            log?.Error($"AZCM0001 {message}");
+            stderr.WriteLine($"AZCM0001: {message}");
+            return ExitCodes.Unknown;
+        }
     }
 
     private static void GenKey(string[] args, AgentPaths paths, TextWriter stdout, AgentLog log)

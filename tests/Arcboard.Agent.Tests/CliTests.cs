@@ -194,6 +194,26 @@ public sealed class CliTests
         json["status"]!.GetValue<string>().ShouldBe("Expired");
     }
 
+    [Fact]
+    public async Task A_corrupt_config_or_an_unexpected_IO_failure_is_one_AZCM0001_line()
+    {
+        using var machine = new AgentHarness();
+        var config = Path.Combine(machine.Root, "var", "opt", "azcmagent", "agentconfig.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(config)!);
+        await File.WriteAllTextAsync(config, "{not json");
+
+        var corrupt = await machine.RunAsync("show", "-j");
+        File.Delete(config);
+        Directory.CreateDirectory(config); // a folder where the file should be: writing it fails with an IOException
+        var unwritable = await machine.RunAsync("disconnect", "--force-local-only");
+
+        corrupt.ExitCode.ShouldBe(1);
+        corrupt.Stderr.ShouldStartWith("AZCM0001: ");
+        unwritable.ExitCode.ShouldBe(1);
+        unwritable.Stderr.ShouldStartWith("AZCM0001: Unexpected error: ");
+        unwritable.Stderr.ShouldNotContain("   at ");
+    }
+
     [Theory]
     [InlineData("Name=web,Env='a b, c'", "Name:web|Env:a b, c")]
     [InlineData("k=v", "k:v")]
