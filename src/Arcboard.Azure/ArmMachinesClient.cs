@@ -43,6 +43,24 @@ public sealed class ArmMachinesClient : IArcMachines
             new BearerTokenAuthenticationPolicy(credential, endpoint + "/.default"));
     }
 
+    /// <summary>
+    /// The client for <paramref name="options"/> as the connector runs it: the configured credential, and one transport
+    /// (pinned to <see cref="AzureOptions.CaCertificate"/> when set) shared by ARM calls and token requests.
+    /// </summary>
+    public static ArmMachinesClient Create(AzureOptions options, TimeProvider? timeProvider = null, Func<string, string?>? getEnvironmentVariable = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var transport = PinnedCertificateTransport.Create(options);
+        var credential = AzureCredentialFactory.Create(options, getEnvironmentVariable, transport);
+        var clientOptions = new ArmClientOptions();
+        if (transport is not null)
+        {
+            clientOptions.Transport = transport;
+        }
+
+        return new ArmMachinesClient(options, credential, clientOptions, timeProvider);
+    }
+
     public async Task EnsureResourceGroupAsync(string subscriptionId, string resourceGroup, string location, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(subscriptionId);

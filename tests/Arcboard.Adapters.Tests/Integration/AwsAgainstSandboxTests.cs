@@ -92,6 +92,26 @@ public sealed class AwsAgainstSandboxTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task A_windows_instance_runs_its_script_in_powershell()
+    {
+        using var factory = new AwsClientFactory(sandbox.AwsOptions());
+        var runCommand = new SsmRunCommand(factory);
+        const string id = "i-00000000000000f01";
+
+        var commandId = await runCommand.SendAsync(ScopeA, Platform.Windows, [id], "Write-Output \"ps $($env:AWS_SSM_INSTANCE_ID)\"", TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        CommandInvocation? invocation = null;
+        for (var i = 0; i < 300 && invocation?.IsFinished != true; i++)
+        {
+            await Task.Delay(100);
+            invocation = await runCommand.GetInvocationAsync(ScopeA, commandId, id, CancellationToken.None);
+        }
+
+        invocation.ShouldNotBeNull().Status.ShouldBe(CommandStatus.Success);
+        invocation.StandardOutput.Trim().ShouldBe($"ps {id}");
+    }
+
+    [Fact]
     public async Task Sending_to_a_stopped_instance_is_a_permanent_invalid_instance_id()
     {
         using var factory = new AwsClientFactory(sandbox.AwsOptions());

@@ -87,11 +87,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         Credential = new AzureCredentialOptions { Type = "clientSecret", ClientId = Endpoints.ClientId, ClientSecret = Endpoints.ClientSecret, AuthorityHost = Endpoints.AuthorityHost },
     };
 
-    public ArmMachinesClient ArmClient()
-    {
-        var options = AzureOptions();
-        return new ArmMachinesClient(options, AzureCredentialFactory.Create(options));
-    }
+    public ArmMachinesClient ArmClient() => ArmMachinesClient.Create(AzureOptions());
 
     private static JsonObject Instance(string id, string platform, string state, string ssm, JsonObject? tags)
     {
