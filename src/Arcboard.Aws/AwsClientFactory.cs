@@ -52,7 +52,8 @@ public sealed class AwsClientFactory : IAwsClientSource, IDisposable
         _options = options;
         _getEnvironmentVariable = getEnvironmentVariable ?? Environment.GetEnvironmentVariable;
         _httpClientFactory = httpClientFactory;
-        _baseCredentials = new Lazy<AWSCredentials>(CreateBaseCredentials, LazyThreadSafetyMode.ExecutionAndPublication);
+        // PublicationOnly: a failure (IMDS briefly unreachable, a variable not yet set) is not cached forever.
+        _baseCredentials = new Lazy<AWSCredentials>(CreateBaseCredentials, LazyThreadSafetyMode.PublicationOnly);
     }
 
     public IAmazonEC2 Ec2(AwsScope scope) =>
