@@ -22,6 +22,10 @@ public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcu
     // commands it starts), so Windows scripts run one at a time with the instance's variables set around each run.
     private readonly SemaphoreSlim _powerShellLock = new(1);
 
+    // Read once, before any script runs: a PowerShell script sets the process-wide PATH (with the agent's folder)
+    // while it runs, and a Linux script started meanwhile must not inherit an agent it does not have.
+    private readonly string _basePath = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+
     public InstanceEnvironment Environment => environment;
 
     /// <summary>Runs one script; <paramref name="started"/> is called once it leaves the queue and really starts.</summary>
@@ -52,7 +56,7 @@ public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcu
     /// <summary>The variables a script sees (docs/contracts.md section 3).</summary>
     public Dictionary<string, string> VariablesFor(SandboxInstance instance)
     {
-        var path = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        var path = _basePath;
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["AWS_SSM_INSTANCE_ID"] = instance.Id,
