@@ -121,19 +121,19 @@ public static class OnboardingScripts
     {
         var script = new StringBuilder();
         script.AppendLine("# Arcboard: connect the agent with the key it saved at genkey; no secret is in this script.");
-        script.AppendLine("$arcboardArgs = $null");
+        script.AppendLine("$rc = $null");
+        // Each argument is written as a quoted literal on the call itself: PowerShell on Linux globs splatted
+        // array elements such as '*' or '~' when it calls a native command, but never a quoted literal.
         script.AppendLine("switch -Exact -CaseSensitive ($env:AWS_SSM_INSTANCE_ID) {");
         foreach (var instance in batch)
         {
-            script.Append("  ").Append(ScriptQuoting.PowerShell(instance.InstanceId)).Append(" { $arcboardArgs = @(");
-            script.AppendJoin(", ", instance.Arguments.Select(ScriptQuoting.PowerShell));
-            script.AppendLine(") }");
+            script.Append("  ").Append(ScriptQuoting.PowerShell(instance.InstanceId)).Append(" { & azcmagent connect existing --use-saved-key ");
+            script.AppendJoin(' ', instance.Arguments.Select(ScriptQuoting.PowerShell));
+            script.AppendLine("; $rc = $LASTEXITCODE }");
         }
 
         script.AppendLine("}");
-        script.AppendLine($"if ($null -eq $arcboardArgs) {{ Write-Output '{Markers.UnknownInstance}'; exit {UnknownInstanceExitCode} }}");
-        script.AppendLine("& azcmagent connect existing --use-saved-key @arcboardArgs");
-        script.AppendLine("$rc = $LASTEXITCODE");
+        script.AppendLine($"if ($null -eq $rc) {{ Write-Output '{Markers.UnknownInstance}'; exit {UnknownInstanceExitCode} }}");
         script.AppendLine($"Write-Output \"{Markers.ConnectExit} $rc\"");
         // 3010 would make the SSM agent reboot the instance.
         script.AppendLine("if ($rc -eq 3010) { $rc = 1 }");
