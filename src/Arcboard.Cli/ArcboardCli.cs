@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Arcboard.Cli.Commands;
 
 namespace Arcboard.Cli;
@@ -21,17 +22,63 @@ public static class ArcboardCli
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(console);
-        var parse = Build(console).Parse(args);
-        var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
         try
         {
-            return await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+            var parse = Build(console).Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                // Usage errors go to stderr alone: stdout is for results, and a wall of help hides the one line that matters.
+                foreach (var error in parse.Errors)
+                {
+                    await console.Error.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+                }
+
+                await console.Error.WriteLineAsync($"Run '{CommandPath(parse)} --help' for usage.").ConfigureAwait(false);
+                return ExitCodes.UsageOrConfiguration;
+            }
+
+            // Ctrl+C and SIGTERM cancel the command, which then records where it stopped and exits with 130.
+            // Hosts inside a command (the sandbox's web server) register their own handlers; ours still runs.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, stop));
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, stop));
+            var configuration = new InvocationConfiguration
+            {
+                Output = console.Out,
+                Error = console.Error,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            };
+            return await parse.InvokeAsync(configuration, stop.Token).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            await console.Error.WriteLineAsync("Stopped.").ConfigureAwait(false);
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception error)
         {
             // Anything unforeseen still gets one readable line; the stack trace is of no use to an operator.
             await console.Error.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
             return ExitCodes.UsageOrConfiguration;
         }
+    }
+
+    private static void Stop(PosixSignalContext context, CancellationTokenSource stop)
+    {
+        context.Cancel = true;
+        stop.Cancel();
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, result.Command.Name);
+        }
+
+        names[0] = "arcboard";
+        return string.Join(' ', names);
     }
 }

@@ -12,17 +12,58 @@ internal static class CommonOptions
         Required = true,
     };
 
-    public static Option<OutputFormat> Output() => new("--output", "-o")
+    public static Option<OutputFormat> Output()
     {
-        Description = "text (a table for people) or json (one document on stdout, for machines).",
-        DefaultValueFactory = _ => OutputFormat.Text,
-    };
+        var option = new Option<OutputFormat>("--output", "-o")
+        {
+            Description = "text (a table for people) or json (one document on stdout, for machines).",
+            DefaultValueFactory = _ => OutputFormat.Text,
+            CustomParser = result =>
+            {
+                var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (Enum.TryParse<OutputFormat>(token, ignoreCase: true, out var format) && Enum.IsDefined(format) && !int.TryParse(token, out _))
+                {
+                    return format;
+                }
+
+                result.AddError($"--output must be text or json, not '{token}'.");
+                return OutputFormat.Text;
+            },
+        };
+        option.HelpName = "text|json";
+        return option;
+    }
 
     public static Option<LogLevel> LogLevel() => new("--log-level")
     {
         Description = "Logs on stderr from this level up: Trace, Debug, Information, Warning, Error, None.",
         DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Warning,
     };
+}
+
+internal static class OptionRanges
+{
+    /// <summary>
+    /// Refuses values outside [min, max]. Reads the raw token, since a value that is not a number at all already has
+    /// its own parse error and asking for it again would throw.
+    /// </summary>
+    public static Option<int> InRange(this Option<int> option, int min, int max)
+    {
+        var fallback = option.DefaultValueFactory;
+        option.CustomParser = result =>
+        {
+            var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
+            if (int.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            {
+                return value;
+            }
+
+            result.AddError($"{option.Name} must be a whole number between {min} and {max}, not '{token}'.");
+            return min;
+        };
+        option.DefaultValueFactory = fallback;
+        return option;
+    }
 }
 
 public enum OutputFormat

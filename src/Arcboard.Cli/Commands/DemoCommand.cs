@@ -20,13 +20,7 @@ internal static class DemoCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the generated fleet.", DefaultValueFactory = _ => 7 };
         var output = CommonOptions.Output();
         var keep = new Option<bool>("--keep") { Description = "Keep the sandbox's data folder (instance roots, configuration, store) afterwards." };
-        instances.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > 2000)
-            {
-                result.AddError("--instances must be between 1 and 2000 for the demo.");
-            }
-        });
+        instances.InRange(1, 2000);
 
         var command = new Command("demo", "Start a sandbox fleet in-process and onboard it to the sandbox's Azure Arc, end to end.")
         {

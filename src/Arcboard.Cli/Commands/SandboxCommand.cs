@@ -17,23 +17,9 @@ internal static class SandboxCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Folder for instance roots and the CA certificate; a fresh temporary folder by default." };
         var awsPort = new Option<int>("--aws-port") { Description = "HTTP port for AWS and the admin surface (0 = any free port)." };
         var httpsPort = new Option<int>("--https-port") { Description = "HTTPS port for Azure (0 = any free port)." };
-        instances.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 0 or > 100_000)
-            {
-                result.AddError("--instances must be between 0 and 100000.");
-            }
-        });
-        foreach (var port in new[] { awsPort, httpsPort })
-        {
-            port.Validators.Add(result =>
-            {
-                if (result.GetValueOrDefault<int>() is < 0 or > 65535)
-                {
-                    result.AddError($"{port.Name} must be a TCP port (0..65535).");
-                }
-            });
-        }
+        instances.InRange(0, 100_000);
+        awsPort.InRange(0, 65535);
+        httpsPort.InRange(0, 65535);
 
         var serve = new Command("serve", "Run the sandbox: AWS (SSM, EC2, STS) over HTTP, Azure (ARM, token, identity) over HTTPS, and simulated instances, on loopback until Ctrl+C.")
         {
