@@ -5,6 +5,9 @@ namespace Arcboard.Agent;
 /// <summary>The saved private key (genPrivateKey.pem): PKCS#1 PEM, readable by its owner only.</summary>
 internal static class KeyStore
 {
+    /// <summary>The PEM label of a PKCS#1 private key, the only form the real agent saves and accepts.</summary>
+    public const string PemLabel = "RSA PRIVATE KEY";
+
     private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public static void Save(string path, RSA rsa)
@@ -34,7 +37,7 @@ internal static class KeyStore
             using (var stream = new FileStream(temp, options))
             using (var writer = new StreamWriter(stream))
             {
-                writer.Write(PemEncoding.Write("RSA PRIVATE KEY", rsa.ExportRSAPrivateKey()));
+                writer.Write(PemEncoding.Write(PemLabel, rsa.ExportRSAPrivateKey()));
                 writer.Write('\n');
             }
 
@@ -56,7 +59,7 @@ internal static class KeyStore
         }
 
         var pem = File.ReadAllText(path);
-        if (!pem.Contains("-----BEGIN RSA PRIVATE KEY-----", StringComparison.Ordinal))
+        if (!pem.Contains($"-----BEGIN {PemLabel}-----", StringComparison.Ordinal))
         {
             throw new AgentException(ExitCodes.RsaKeyError, $"The saved private key {path} is not a PKCS#1 RSA private key.");
         }

@@ -24,12 +24,12 @@ public sealed class GenKeyTests
         rsa.ExportParameters(false).Exponent.ShouldBe(new byte[] { 1, 0, 1 });
 
         var pem = await File.ReadAllTextAsync(machine.KeyPath);
-        pem.ShouldStartWith("-----BEGIN RSA PRIVATE KEY-----");
+        pem.ShouldStartWith($"-----BEGIN {KeyStore.PemLabel}-----");
         File.GetUnixFileMode(machine.KeyPath).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         using var saved = RSA.Create();
         saved.ImportFromPem(pem);
         saved.ExportRSAPublicKey().ShouldBe(der);
-        (await File.ReadAllTextAsync(machine.LogPath)).ShouldNotContain("BEGIN RSA PRIVATE KEY");
+        (await File.ReadAllTextAsync(machine.LogPath)).ShouldNotContain(KeyStore.PemLabel);
     }
 
     [Fact]
