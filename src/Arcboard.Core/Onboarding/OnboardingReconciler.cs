@@ -217,7 +217,8 @@ public sealed partial class OnboardingReconciler(
                 await Store.SaveAllAsync(settled, cancellationToken).ConfigureAwait(false);
             }
 
-            var newcomers = eligible.Where(id => !stored.Any(s => s.Key.InstanceId == id)).Select(Record).ToList();
+            var known = stored.Select(s => s.Key.InstanceId).ToHashSet(StringComparer.Ordinal);
+            var newcomers = eligible.Where(id => !known.Contains(id)).Select(Record).ToList();
             if (newcomers.Count > 0)
             {
                 await Store.SaveAllAsync(newcomers, cancellationToken).ConfigureAwait(false);
