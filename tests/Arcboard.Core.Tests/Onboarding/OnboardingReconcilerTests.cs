@@ -108,7 +108,7 @@ public sealed class OnboardingReconcilerTests
     }
 
     [Fact]
-    public async Task After_a_crash_right_after_sending_the_next_pass_reads_that_command_instead_of_sending_again()
+    public async Task After_a_send_that_failed_once_delivered_the_next_pass_finishes_with_exactly_one_machine()
     {
         var aws = new FakeAws(_arm, new FakeInstance("i-00000001"));
         aws.ThrowAfterNextSend = new CloudException("ssm", "Crash", "connection lost after the command was accepted", isTransient: false);
