@@ -109,6 +109,7 @@ public static class AdminEndpoints
     {
         ["calls"] = ToJson(stats.Snapshot()),
         ["throttled"] = ToJson(stats.ThrottledSnapshot()),
+        ["faults"] = new JsonObject([.. stats.FaultSnapshot().Select(f => KeyValuePair.Create(f.Key, (JsonNode?)f.Value))]),
     };
 
     public static JsonObject InstanceJson(SandboxInstance instance)

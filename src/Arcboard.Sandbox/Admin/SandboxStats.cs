@@ -7,6 +7,7 @@ public sealed class SandboxStats
 {
     private readonly ConcurrentDictionary<(string Service, string Operation), long> _calls = new();
     private readonly ConcurrentDictionary<(string Service, string Operation), long> _throttled = new();
+    private readonly ConcurrentDictionary<string, long> _faults = new(StringComparer.Ordinal);
 
     /// <summary>Counts one call, whatever its outcome. <paramref name="service"/> is "ec2", "ssm", "sts", "arm", "token" or "identity".</summary>
     public void Record(string service, string operation) =>
@@ -15,6 +16,12 @@ public sealed class SandboxStats
     /// <summary>Counts one call that was answered with a throttling error.</summary>
     public void RecordThrottled(string service, string operation) =>
         _throttled.AddOrUpdate((service, operation), 1, static (_, n) => n + 1);
+
+    /// <summary>Counts one injected fault by kind (for example "arm-5xx", "ssm-throttling", "command-hang").</summary>
+    public void RecordFault(string kind) =>
+        _faults.AddOrUpdate(kind, 1, static (_, n) => n + 1);
+
+    public SortedDictionary<string, long> FaultSnapshot() => new(_faults, StringComparer.Ordinal);
 
     public long Count(string service, string operation) => _calls.TryGetValue((service, operation), out var n) ? n : 0;
 
@@ -27,6 +34,7 @@ public sealed class SandboxStats
     {
         _calls.Clear();
         _throttled.Clear();
+        _faults.Clear();
     }
 
     private static SortedDictionary<string, SortedDictionary<string, long>> Group(ConcurrentDictionary<(string Service, string Operation), long> counts)
