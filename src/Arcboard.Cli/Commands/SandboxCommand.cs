@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Arcboard.Sandbox.Fleet;
 using Arcboard.Sandbox.Hosting;
+using Arcboard.Sandbox.Realism;
 
 namespace Arcboard.Cli.Commands;
 
@@ -17,18 +18,41 @@ internal static class SandboxCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Folder for instance roots and the CA certificate; a fresh temporary folder by default." };
         var awsPort = new Option<int>("--aws-port") { Description = "HTTP port for AWS and the admin surface (0 = any free port)." };
         var httpsPort = new Option<int>("--https-port") { Description = "HTTPS port for Azure (0 = any free port)." };
+        var profile = new Option<string>("--profile")
+        {
+            Description = "Latencies and quotas: instant (none, the default), realistic (the real services' quotas and latencies), compressed (realistic on a 10x faster clock). See docs/sandbox-profiles.md.",
+            DefaultValueFactory = _ => SandboxProfile.InstantName,
+        };
+        profile.AcceptOnlyFromAmong([.. SandboxProfile.Names]);
+        var timeScale = new Option<double?>("--time-scale") { Description = "Run the realistic values on a clock X times faster than real time (X > 0); with --profile realistic or compressed." };
+        var faults = new Option<string?>("--faults") { Description = "HTTP faults from the start, KIND=RATE,...: for example arm-5xx=0.05,ssm-throttling=0.05. Kinds: " + string.Join(", ", HttpFaultKinds.All) + "." };
         instances.InRange(0, 100_000);
         awsPort.InRange(0, 65535);
         httpsPort.InRange(0, 65535);
 
         var serve = new Command("serve", "Run the sandbox: AWS (SSM, EC2, STS) over HTTP, Azure (ARM, token, identity) over HTTPS, and simulated instances, on loopback until Ctrl+C.")
         {
-            fleet, instances, seed, writeConfig, writeEnv, dataDir, awsPort, httpsPort,
+            fleet, instances, seed, writeConfig, writeEnv, dataDir, awsPort, httpsPort, profile, timeScale, faults,
         };
         serve.SetAction(async (parse, cancellationToken) =>
         {
+            SandboxProfile chosenProfile;
+            IReadOnlyList<(string Kind, double Rate)> startFaults;
+            try
+            {
+                chosenProfile = SandboxProfile.Resolve(parse.GetValue(profile) ?? SandboxProfile.InstantName, parse.GetValue(timeScale));
+                startFaults = parse.GetValue(faults) is { } spec ? HttpFaults.ParseRates(spec) : [];
+            }
+            catch (SandboxConfigurationException error)
+            {
+                await console.Error.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+                return ExitCodes.UsageOrConfiguration;
+            }
+
             var options = new SandboxOptions
             {
+                Profile = chosenProfile,
+                HttpFaults = startFaults,
                 FleetFile = parse.GetValue(fleet)?.FullName,
                 Instances = parse.GetValue(instances),
                 Seed = parse.GetValue(seed),
@@ -69,6 +93,7 @@ internal static class SandboxCommand
                       CA certificate       {e.CaCertificatePath}
                       admin                {e.AdminUrl}
                       data                 {host.DataDirectory}
+                      profile              {host.Profile.Name}{(startFaults.Count > 0 ? ", faults " + string.Join(", ", startFaults.Select(f => $"{f.Kind}={f.Rate}")) : "")}
                     Ctrl+C to stop.
                     """).ConfigureAwait(false);
                 try

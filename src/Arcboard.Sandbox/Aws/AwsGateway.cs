@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
 using Arcboard.Sandbox.Admin;
+using Arcboard.Sandbox.Realism;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -10,11 +11,15 @@ namespace Arcboard.Sandbox.Aws;
 
 /// <summary>
 /// The one AWS endpoint: tells SSM (JSON 1.1, by <c>X-Amz-Target</c>) from EC2 and STS (Query, by <c>Action</c> and the
-/// SigV4 credential scope), verifies the signature, counts the call, and answers errors in each protocol's own shape.
+/// SigV4 credential scope), verifies the signature, counts the call, applies the profile's throttles and injected
+/// faults, and answers errors in each protocol's own shape.
 /// </summary>
-public sealed class AwsGateway(AwsCredentialStore credentials, SsmApi ssm, Ec2Api ec2, StsApi sts, SandboxStats stats, TimeProvider time)
+/// <param name="realism">Quotas and faults to apply; by default none (the instant profile).</param>
+public sealed class AwsGateway(AwsCredentialStore credentials, SsmApi ssm, Ec2Api ec2, StsApi sts, SandboxStats stats, TimeProvider time, SandboxRealism? realism = null)
 {
     private const string JsonContentType = "application/x-amz-json-1.1";
+
+    private readonly SandboxRealism _realism = realism ?? new SandboxRealism(SandboxProfile.Instant, time, seed: 1);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -65,6 +70,11 @@ public sealed class AwsGateway(AwsCredentialStore credentials, SsmApi ssm, Ec2Ap
         {
             var principal = Authenticate(request, body, auth, service);
             var call = new AwsCall(principal, auth!.Region, service, operation, requestId);
+            if (Refuse(call) is { } refusal)
+            {
+                throw refusal;
+            }
+
             switch (service)
             {
                 case "ssm":
@@ -91,6 +101,46 @@ public sealed class AwsGateway(AwsCredentialStore credentials, SsmApi ssm, Ec2Ap
             await WriteErrorAsync(context, service, requestId, new AwsServiceException("SerializationException", "The request body is not valid JSON."));
         }
     }
+
+    /// <summary>
+    /// An injected fault or a throttle for this call, checked after authentication because the buckets are per account
+    /// (the principal's) and region (the signature's). A refused call takes no token.
+    /// </summary>
+    private AwsServiceException? Refuse(AwsCall call)
+    {
+        var (fault, error) = call.Service switch
+        {
+            "ssm" => (HttpFaultKinds.SsmThrottling, SsmThrottling),
+            "ec2" => (HttpFaultKinds.Ec2Throttling, Ec2Throttling),
+            _ => (HttpFaultKinds.Sts5xx, new AwsServiceException("ServiceUnavailable", "Service is unable to handle request.", 503, "Receiver")),
+        };
+        if (_realism.HttpFaults.ShouldInject(fault))
+        {
+            stats.RecordFault(fault);
+            return error;
+        }
+
+        (string Bucket, Func<QuotaProfile, BucketSpec> Select)? limit = call.Service switch
+        {
+            "ssm" when call.Operation is "SendCommand" or "CancelCommand" => ("send", q => q.SsmSendCommand),
+            "ssm" => ("reads", q => q.SsmReads),
+            "ec2" => ("reads", q => q.Ec2Reads),
+            _ => null,
+        };
+        if (limit is not { } l || _realism.Take($"{call.Service}/{call.AccountId}/{call.Region}/{l.Bucket}", l.Select) is not { Allowed: false })
+        {
+            return null;
+        }
+
+        stats.RecordThrottled(call.Service, call.Operation);
+        return error;
+    }
+
+    // The shapes the real services answer with: SSM's JSON 1.1 ThrottlingException (HTTP 400, botocore's model has
+    // it with a Message member), EC2's Query-protocol RequestLimitExceeded (HTTP 503).
+    private static AwsServiceException SsmThrottling => new("ThrottlingException", "Rate exceeded");
+
+    private static AwsServiceException Ec2Throttling => new("RequestLimitExceeded", "Request limit exceeded.", 503);
 
     private AwsPrincipal Authenticate(HttpRequest request, byte[] body, SigV4Authorization? auth, string service)
     {

@@ -26,31 +26,25 @@ public sealed partial class AzureCloud
 
     private readonly Dictionary<string, DeleteOperation> _operations = new(StringComparer.OrdinalIgnoreCase);
 
-    private enum Bucket
-    {
-        Reads,
-        Writes,
-        Deletes,
-    }
-
     private void MapArmEndpoints(IEndpointRouteBuilder routes)
     {
         var subscription = routes.MapGroup("/subscriptions/{subscriptionId}");
+        subscription.AddEndpointFilter(ApplyArmRealismAsync);
         const string Group = "/resourcegroups/{resourceGroupName}";
         const string Machines = Group + "/providers/Microsoft.HybridCompute/machines";
         const string Machine = Machines + "/{machineName}";
 
-        subscription.MapPut(Group, PutResourceGroupAsync);
-        subscription.MapGet(Group, GetResourceGroup);
-        subscription.MapMethods(Group, ["HEAD"], HeadResourceGroup);
-        subscription.MapGet(Machines, ListMachinesInGroup);
-        subscription.MapGet("/providers/Microsoft.HybridCompute/machines", ListMachinesInSubscription);
-        subscription.MapPut(Machine, PutMachineAsync);
-        subscription.MapGet(Machine, GetMachine);
-        subscription.MapPatch(Machine, PatchMachineAsync);
-        subscription.MapDelete(Machine, DeleteMachine);
-        subscription.MapGet("/providers/Microsoft.HybridCompute/locations/{location}/operationStatuses/{operationId}", GetOperationStatus);
-        subscription.MapGet("/providers/Microsoft.HybridCompute/locations/{location}/operationResults/{operationId}", GetOperationResult);
+        subscription.MapPut(Group, PutResourceGroupAsync).WithMetadata(new ArmOperation("PutResourceGroup", Bucket.Writes));
+        subscription.MapGet(Group, GetResourceGroup).WithMetadata(new ArmOperation("GetResourceGroup", Bucket.Reads));
+        subscription.MapMethods(Group, ["HEAD"], HeadResourceGroup).WithMetadata(new ArmOperation("CheckResourceGroupExistence", Bucket.Reads));
+        subscription.MapGet(Machines, ListMachinesInGroup).WithMetadata(new ArmOperation("ListMachinesByResourceGroup", Bucket.Reads));
+        subscription.MapGet("/providers/Microsoft.HybridCompute/machines", ListMachinesInSubscription).WithMetadata(new ArmOperation("ListMachinesBySubscription", Bucket.Reads));
+        subscription.MapPut(Machine, PutMachineAsync).WithMetadata(new ArmOperation("PutMachine", Bucket.Writes));
+        subscription.MapGet(Machine, GetMachine).WithMetadata(new ArmOperation("GetMachine", Bucket.Reads));
+        subscription.MapPatch(Machine, PatchMachineAsync).WithMetadata(new ArmOperation("PatchMachine", Bucket.Writes));
+        subscription.MapDelete(Machine, DeleteMachine).WithMetadata(new ArmOperation("DeleteMachine", Bucket.Deletes));
+        subscription.MapGet("/providers/Microsoft.HybridCompute/locations/{location}/operationStatuses/{operationId}", GetOperationStatus).WithMetadata(new ArmOperation("GetOperationStatus", Bucket.Reads));
+        subscription.MapGet("/providers/Microsoft.HybridCompute/locations/{location}/operationResults/{operationId}", GetOperationResult).WithMetadata(new ArmOperation("GetOperationResult", Bucket.Reads));
 
         // Anything else under /subscriptions is a bug in the caller: a JSON 400 surfaces it, where a bare 404 could be
         // mistaken for "resource absent".
@@ -64,7 +58,7 @@ public sealed partial class AzureCloud
     /// <summary>What <c>az group exists</c> calls: 204 when the group exists, 404 otherwise, no body.</summary>
     private IResult HeadResourceGroup(HttpContext context, string subscriptionId, string resourceGroupName)
     {
-        if (Preamble(context, "CheckResourceGroupExistence", Bucket.Reads, subscriptionId, ResourceGroupApiVersions) is { } failure)
+        if (Preamble(context, "CheckResourceGroupExistence", subscriptionId, ResourceGroupApiVersions) is { } failure)
         {
             return failure;
         }
@@ -74,7 +68,7 @@ public sealed partial class AzureCloud
 
     private async Task<IResult> PutResourceGroupAsync(HttpContext context, string subscriptionId, string resourceGroupName)
     {
-        if (Preamble(context, "PutResourceGroup", Bucket.Writes, subscriptionId, ResourceGroupApiVersions) is { } failure)
+        if (Preamble(context, "PutResourceGroup", subscriptionId, ResourceGroupApiVersions) is { } failure)
         {
             return failure;
         }
@@ -124,7 +118,7 @@ public sealed partial class AzureCloud
 
     private IResult GetResourceGroup(HttpContext context, string subscriptionId, string resourceGroupName)
     {
-        if (Preamble(context, "GetResourceGroup", Bucket.Reads, subscriptionId, ResourceGroupApiVersions) is { } failure)
+        if (Preamble(context, "GetResourceGroup", subscriptionId, ResourceGroupApiVersions) is { } failure)
         {
             return failure;
         }
@@ -139,7 +133,7 @@ public sealed partial class AzureCloud
 
     private async Task<IResult> PutMachineAsync(HttpContext context, string subscriptionId, string resourceGroupName, string machineName)
     {
-        if (Preamble(context, "PutMachine", Bucket.Writes, subscriptionId, MachineApiVersions) is { } failure)
+        if (Preamble(context, "PutMachine", subscriptionId, MachineApiVersions) is { } failure)
         {
             return failure;
         }
@@ -242,7 +236,7 @@ public sealed partial class AzureCloud
 
     private IResult GetMachine(HttpContext context, string subscriptionId, string resourceGroupName, string machineName)
     {
-        if (Preamble(context, "GetMachine", Bucket.Reads, subscriptionId, MachineApiVersions) is { } failure)
+        if (Preamble(context, "GetMachine", subscriptionId, MachineApiVersions) is { } failure)
         {
             return failure;
         }
@@ -263,7 +257,7 @@ public sealed partial class AzureCloud
     /// <summary>PATCH updates tags (replaced as a whole when given) and identity; other properties are ignored.</summary>
     private async Task<IResult> PatchMachineAsync(HttpContext context, string subscriptionId, string resourceGroupName, string machineName)
     {
-        if (Preamble(context, "PatchMachine", Bucket.Writes, subscriptionId, MachineApiVersions) is { } failure)
+        if (Preamble(context, "PatchMachine", subscriptionId, MachineApiVersions) is { } failure)
         {
             return failure;
         }
@@ -307,7 +301,7 @@ public sealed partial class AzureCloud
 
     private IResult DeleteMachine(HttpContext context, string subscriptionId, string resourceGroupName, string machineName)
     {
-        if (Preamble(context, "DeleteMachine", Bucket.Deletes, subscriptionId, MachineApiVersions) is { } failure)
+        if (Preamble(context, "DeleteMachine", subscriptionId, MachineApiVersions) is { } failure)
         {
             return failure;
         }
@@ -349,7 +343,7 @@ public sealed partial class AzureCloud
     /// <summary>The Azure-AsyncOperation URL: always 200, with status InProgress then Succeeded.</summary>
     private IResult GetOperationStatus(HttpContext context, string subscriptionId, string location, string operationId)
     {
-        if (Preamble(context, "GetOperationStatus", Bucket.Reads, subscriptionId, MachineApiVersions) is { } failure)
+        if (Preamble(context, "GetOperationStatus", subscriptionId, MachineApiVersions) is { } failure)
         {
             return failure;
         }
@@ -383,7 +377,7 @@ public sealed partial class AzureCloud
     /// <summary>The Location URL: 202 while in progress, then 204 (a delete has no result body).</summary>
     private IResult GetOperationResult(HttpContext context, string subscriptionId, string location, string operationId)
     {
-        if (Preamble(context, "GetOperationResult", Bucket.Reads, subscriptionId, MachineApiVersions) is { } failure)
+        if (Preamble(context, "GetOperationResult", subscriptionId, MachineApiVersions) is { } failure)
         {
             return failure;
         }
@@ -426,7 +420,7 @@ public sealed partial class AzureCloud
 
     private IResult ListMachinesInGroup(HttpContext context, string subscriptionId, string resourceGroupName)
     {
-        if (Preamble(context, "ListMachinesByResourceGroup", Bucket.Reads, subscriptionId, MachineApiVersions) is { } failure)
+        if (Preamble(context, "ListMachinesByResourceGroup", subscriptionId, MachineApiVersions) is { } failure)
         {
             return failure;
         }
@@ -445,7 +439,7 @@ public sealed partial class AzureCloud
 
     private IResult ListMachinesInSubscription(HttpContext context, string subscriptionId)
     {
-        if (Preamble(context, "ListMachinesBySubscription", Bucket.Reads, subscriptionId, MachineApiVersions) is { } failure)
+        if (Preamble(context, "ListMachinesBySubscription", subscriptionId, MachineApiVersions) is { } failure)
         {
             return failure;
         }
@@ -508,7 +502,7 @@ public sealed partial class AzureCloud
     /// What ARM does before the resource provider sees a request: counts it, stamps the headers, checks the bearer
     /// token, the api-version and the subscription. Null means go on. Throttling will hook in here.
     /// </summary>
-    private IResult? Preamble(HttpContext context, string operation, Bucket bucket, string subscriptionId, string[] apiVersions)
+    private IResult? Preamble(HttpContext context, string operation, string subscriptionId, string[] apiVersions)
     {
         _stats.Record("arm", operation);
         var headers = context.Response.Headers;
@@ -520,15 +514,7 @@ public sealed partial class AzureCloud
             headers["x-ms-client-request-id"] = clientRequestId;
         }
 
-        // Static for now: what a fresh token bucket reports after this call (REFERENCE.md section 4).
-        var (header, remaining) = bucket switch
-        {
-            Bucket.Reads => ("x-ms-ratelimit-remaining-subscription-reads", "249"),
-            Bucket.Writes => ("x-ms-ratelimit-remaining-subscription-writes", "199"),
-            _ => ("x-ms-ratelimit-remaining-subscription-deletes", "199"),
-        };
-        headers[header] = remaining;
-
+        // x-ms-ratelimit-remaining-* is set by ApplyArmRealismAsync, which runs first.
         if (Authenticate(context) is { } authFailure)
         {
             return authFailure;

@@ -28,6 +28,11 @@ public sealed partial class AzureCloud
     private async Task<IResult> ChallengeAsync(HttpContext context, string vmId)
     {
         _stats.Record("identity", "Challenge");
+        if (InjectIdentityFault() is { } fault)
+        {
+            return fault;
+        }
+
         if (await ReadJsonAsync(context.Request) is not JsonObject body || GetString(body, "resourceId") is not { Length: > 0 } resourceId)
         {
             return IdentityError(400, "InvalidRequest", "The body must be a JSON object with a resourceId.");
@@ -57,6 +62,11 @@ public sealed partial class AzureCloud
     private async Task<IResult> ProofAsync(HttpContext context, string vmId)
     {
         _stats.Record("identity", "Proof");
+        if (InjectIdentityFault() is { } fault)
+        {
+            return fault;
+        }
+
         if (await ReadJsonAsync(context.Request) is not JsonObject body
             || GetString(body, "resourceId") is not { Length: > 0 } resourceId
             || GetString(body, "nonce") is not { Length: > 0 } nonce

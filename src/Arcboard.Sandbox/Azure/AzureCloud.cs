@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Arcboard.Sandbox.Admin;
+using Arcboard.Sandbox.Realism;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,13 +22,16 @@ public sealed partial class AzureCloud
     private readonly SortedDictionary<string, MachineState> _machines = new(StringComparer.Ordinal);
     private readonly SandboxStats _stats;
     private readonly TimeProvider _time;
+    private readonly SandboxRealism _realism;
 
-    public AzureCloud(AzureCloudOptions options, SandboxStats stats, TimeProvider time)
+    /// <param name="realism">Latency, quotas and faults to apply; by default none (the instant profile).</param>
+    public AzureCloud(AzureCloudOptions options, SandboxStats stats, TimeProvider time, SandboxRealism? realism = null)
     {
         options.Validate();
         Options = options;
         _stats = stats;
         _time = time;
+        _realism = realism ?? new SandboxRealism(SandboxProfile.Instant, time, seed: 1);
     }
 
     public AzureCloudOptions Options { get; }

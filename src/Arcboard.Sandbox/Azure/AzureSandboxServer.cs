@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using Arcboard.Sandbox.Admin;
+using Arcboard.Sandbox.Realism;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -39,11 +40,12 @@ public sealed class AzureSandboxServer : IAsyncDisposable
     public Uri BaseAddress { get; }
 
     /// <param name="certificate">A certificate to serve (left to the caller to dispose); by default a fresh one the server owns.</param>
+    /// <param name="realism">Latency, quotas and faults for ARM and the identity service; by default none.</param>
     public static async Task<AzureSandboxServer> StartAsync(
-        AzureCloudOptions? options = null, TimeProvider? time = null, SandboxCertificate? certificate = null, CancellationToken cancellationToken = default)
+        AzureCloudOptions? options = null, TimeProvider? time = null, SandboxCertificate? certificate = null, SandboxRealism? realism = null, CancellationToken cancellationToken = default)
     {
         var stats = new SandboxStats();
-        var cloud = new AzureCloud(options ?? new AzureCloudOptions(), stats, time ?? TimeProvider.System);
+        var cloud = new AzureCloud(options ?? new AzureCloudOptions(), stats, time ?? TimeProvider.System, realism);
         var ownsCertificate = certificate is null;
         certificate ??= SandboxCertificate.Create(time);
         try

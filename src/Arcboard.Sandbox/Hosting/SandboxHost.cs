@@ -9,6 +9,7 @@ using Arcboard.Sandbox.Aws;
 using Arcboard.Sandbox.Azure;
 using Arcboard.Sandbox.Fleet;
 using Arcboard.Sandbox.Instances;
+using Arcboard.Sandbox.Realism;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -43,8 +44,10 @@ public sealed class SandboxHost : IAsyncDisposable
     private readonly SandboxCertificate _certificate;
     private readonly SandboxOptions _options;
 
-    private SandboxHost(WebApplication app, SandboxOptions options, SandboxEndpoints endpoints, SandboxFleet fleet, AzureCloud azure, SandboxStats stats, RunCommandService commands, InstanceRunner runner, SandboxCertificate certificate, string dataDirectory)
+    private SandboxHost(WebApplication app, SandboxOptions options, SandboxEndpoints endpoints, SandboxFleet fleet, AzureCloud azure, SandboxStats stats, RunCommandService commands, InstanceRunner runner, SandboxCertificate certificate, string dataDirectory, SandboxRealism realism)
     {
+        Realism = realism;
+        Faults = new SandboxFaults(realism.HttpFaults);
         _app = app;
         _options = options;
         Endpoints = endpoints;
@@ -62,6 +65,15 @@ public sealed class SandboxHost : IAsyncDisposable
     public AzureCloud Azure { get; }
     public SandboxStats Stats { get; }
     public string DataDirectory { get; }
+
+    /// <summary>The latencies and quotas this sandbox applies (also served at <c>GET /_sandbox/profile</c>).</summary>
+    public SandboxProfile Profile => Realism.Profile;
+
+    /// <summary>Faults to inject while running, for in-process tests: <c>host.Faults.Http.Next("arm-429", 20)</c>.</summary>
+    public SandboxFaults Faults { get; }
+
+    /// <summary>The profile with its token buckets and the clock they run on.</summary>
+    public SandboxRealism Realism { get; }
 
     /// <summary>How long GetCommandInvocation keeps answering InvocationDoesNotExist after SendCommand; changeable while running.</summary>
     public TimeSpan InvocationDelay
@@ -88,12 +100,28 @@ public sealed class SandboxHost : IAsyncDisposable
         var httpsBase = $"https://127.0.0.1:{httpsPort}";
 
         var stats = new SandboxStats();
+        var realism = new SandboxRealism(options.Profile, time, options.Seed);
+        foreach (var (kind, rate) in options.HttpFaults)
+        {
+            if (HttpFaultKinds.Check(kind) is { } unknown)
+            {
+                throw new SandboxConfigurationException(unknown);
+            }
+
+            if (!double.IsFinite(rate) || rate is < 0 or > 1)
+            {
+                throw new SandboxConfigurationException($"the rate of fault {kind} must be between 0 and 1, not {rate}.");
+            }
+
+            realism.HttpFaults.Set(kind, rate);
+        }
+
         var certificate = SandboxCertificate.Create(time);
         try
         {
             var caPath = Path.Combine(dataDirectory, "sandbox-ca.pem");
             certificate.WritePem(caPath);
-            var azure = new AzureCloud(new AzureCloudOptions { SubscriptionId = definition.SubscriptionId ?? new AzureCloudOptions().SubscriptionId }, stats, time);
+            var azure = new AzureCloud(new AzureCloudOptions { SubscriptionId = definition.SubscriptionId ?? new AzureCloudOptions().SubscriptionId }, stats, time, realism);
             var fleet = new SandboxFleet(definition, dataDirectory, time);
             var binDirectory = Path.Combine(dataDirectory, "bin");
             AgentLauncher.Install(binDirectory);
@@ -103,7 +131,7 @@ public sealed class SandboxHost : IAsyncDisposable
             var accessKeyId = options.AccessKeyId ?? AwsCredentialStore.NewAccessKeyId();
             var secret = options.SecretAccessKey ?? AwsCredentialStore.RandomSecret(40);
             var credentials = new AwsCredentialStore(accessKeyId, secret, definition.Accounts[0].Id, time);
-            var gateway = new AwsGateway(credentials, new SsmApi(fleet, commands, time), new Ec2Api(fleet), new StsApi(fleet, credentials), stats, time);
+            var gateway = new AwsGateway(credentials, new SsmApi(fleet, commands, time), new Ec2Api(fleet), new StsApi(fleet, credentials), stats, time, realism);
 
             var seeder = new ConnectedAgentSeeder(azure, options.ExistingArcResourceGroup, time);
             Parallel.ForEach(fleet.Instances.Where(i => i.InitialAgent == AgentStatus.Connected), new ParallelOptions { CancellationToken = cancellationToken }, seeder.Seed);
@@ -143,6 +171,7 @@ public sealed class SandboxHost : IAsyncDisposable
                     seeder.Seed(instance);
                 }
             });
+            RealismEndpoints.Map(http, realism);
             var https = app.MapGroup("").WithMetadata(new ListenerMetadata(true));
             azure.MapEndpoints(https);
 
@@ -164,7 +193,7 @@ public sealed class SandboxHost : IAsyncDisposable
                 AdminUrl = awsBase + "/_sandbox",
                 AccountIds = fleet.AccountIds,
             };
-            return new SandboxHost(app, options, endpoints, fleet, azure, stats, commands, runner, certificate, dataDirectory);
+            return new SandboxHost(app, options, endpoints, fleet, azure, stats, commands, runner, certificate, dataDirectory, realism);
         }
         catch
         {

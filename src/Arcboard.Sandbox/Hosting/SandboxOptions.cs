@@ -1,3 +1,5 @@
+using Arcboard.Sandbox.Realism;
+
 namespace Arcboard.Sandbox.Hosting;
 
 /// <summary>How to start a sandbox. Either <see cref="FleetFile"/> or a generated fleet of <see cref="Instances"/> for <see cref="Seed"/>.</summary>
@@ -9,7 +11,14 @@ public sealed record SandboxOptions
     /// <summary>How many instances to generate when there is no fleet file.</summary>
     public int Instances { get; init; } = 20;
 
+    /// <summary>Seed of the generated fleet and of the random draws of injected faults: the same seed repeats a run.</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>Latencies and quotas (<c>arcboard sandbox serve --profile</c>); <see cref="SandboxProfile.Instant"/> adds none.</summary>
+    public SandboxProfile Profile { get; init; } = SandboxProfile.Instant;
+
+    /// <summary>HTTP faults active from the start, kind and rate (<c>--faults arm-5xx=0.05</c>); more can be set while running.</summary>
+    public IReadOnlyList<(string Kind, double Rate)> HttpFaults { get; init; } = [];
 
     /// <summary>Where instance root folders, the CA certificate and the agent launcher go; null makes a fresh temporary folder.</summary>
     public string? DataDirectory { get; init; }
