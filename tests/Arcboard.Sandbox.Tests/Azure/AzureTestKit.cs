@@ -23,7 +23,7 @@ internal sealed class AzureTestKit : IAsyncDisposable
     public const string Api = "2025-01-13";
 
     // One certificate for the whole test run: generating an RSA key per test is the slowest part of starting a server.
-    private static readonly SandboxCertificate SharedCertificate = SandboxCertificate.Create();
+    internal static readonly SandboxCertificate SharedCertificate = SandboxCertificate.Create();
 
     private AzureTestKit(AzureSandboxServer server, ManualTime time)
     {
