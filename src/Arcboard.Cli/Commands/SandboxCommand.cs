@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Arcboard.Sandbox.Fleet;
 using Arcboard.Sandbox.Hosting;
+using Arcboard.Sandbox.Instances;
 
 namespace Arcboard.Cli.Commands;
 
@@ -17,13 +18,14 @@ internal static class SandboxCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Folder for instance roots and the CA certificate; a fresh temporary folder by default." };
         var awsPort = new Option<int>("--aws-port") { Description = "HTTP port for AWS and the admin surface (0 = any free port)." };
         var httpsPort = new Option<int>("--https-port") { Description = "HTTPS port for Azure (0 = any free port)." };
+        var instanceMode = new Option<InstanceMode>("--instance-mode") { Description = "process runs scripts with /bin/sh and hosted PowerShell (correctness); modelled runs Arcboard's scripts as a model with the agent in-process (10,000+ instances).", DefaultValueFactory = _ => InstanceMode.Process };
         instances.InRange(0, 100_000);
         awsPort.InRange(0, 65535);
         httpsPort.InRange(0, 65535);
 
         var serve = new Command("serve", "Run the sandbox: AWS (SSM, EC2, STS) over HTTP, Azure (ARM, token, identity) over HTTPS, and simulated instances, on loopback until Ctrl+C.")
         {
-            fleet, instances, seed, writeConfig, writeEnv, dataDir, awsPort, httpsPort,
+            fleet, instances, seed, writeConfig, writeEnv, dataDir, awsPort, httpsPort, instanceMode,
         };
         serve.SetAction(async (parse, cancellationToken) =>
         {
@@ -35,6 +37,7 @@ internal static class SandboxCommand
                 DataDirectory = parse.GetValue(dataDir)?.FullName,
                 AwsPort = parse.GetValue(awsPort),
                 HttpsPort = parse.GetValue(httpsPort),
+                InstanceMode = parse.GetValue(instanceMode),
             };
             SandboxHost host;
             try

@@ -1,3 +1,5 @@
+using Arcboard.Sandbox.Instances;
+
 namespace Arcboard.Sandbox.Hosting;
 
 /// <summary>How to start a sandbox. Either <see cref="FleetFile"/> or a generated fleet of <see cref="Instances"/> for <see cref="Seed"/>.</summary>
@@ -35,4 +37,10 @@ public sealed record SandboxOptions
     public string ExistingArcResourceGroup { get; init; } = "existing-arc";
 
     public TimeProvider? Time { get; init; }
+
+    /// <summary>Process runs scripts for real (correctness); Modelled runs Arcboard's scripts as a model with the agent in-process (fleet scale).</summary>
+    public InstanceMode InstanceMode { get; init; } = InstanceMode.Process;
+
+    /// <summary>How long instances take to receive and run commands; zero by default.</summary>
+    public InstanceLatencies InstanceLatencies { get; init; } = InstanceLatencies.Zero;
 }
