@@ -101,7 +101,7 @@ public sealed class KeyPool
     }
 
     /// <summary>The private key of primes p and q with e = 65537, or null when they do not make an exact RSA-2048 key.</summary>
-    internal static RSAParameters? Build(BigInteger p, BigInteger q)
+    public static RSAParameters? Build(BigInteger p, BigInteger q)
     {
         if (p == q)
         {
@@ -135,7 +135,7 @@ public sealed class KeyPool
     }
 
     /// <summary>x with a·x ≡ 1 (mod m), for a coprime with m (extended Euclid).</summary>
-    internal static BigInteger ModInverse(BigInteger a, BigInteger m)
+    public static BigInteger ModInverse(BigInteger a, BigInteger m)
     {
         BigInteger oldR = a % m, r = m, oldS = 1, s = 0;
         while (r != 0)
