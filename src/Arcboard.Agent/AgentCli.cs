@@ -37,9 +37,14 @@ public static partial class AgentCli
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IDictionary environment, TimeProvider? time = null) =>
         RunAsync(args, stdout, stderr, environment, time).GetAwaiter().GetResult();
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary environment, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary environment, TimeProvider? time = null, CancellationToken cancellationToken = default) =>
+        RunAsync(args, stdout, stderr, environment, time, null, cancellationToken);
+
+    /// <summary>Runs one command with <paramref name="services"/> in place of the agent's own key source and transport.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary environment, TimeProvider? time, AgentServices? services, CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
+        services ??= AgentServices.Default;
         AgentLog? log = null;
         try
         {
@@ -49,10 +54,10 @@ public static partial class AgentCli
             switch (args.FirstOrDefault())
             {
                 case "genkey":
-                    GenKey(rest, paths, stdout, log);
+                    GenKey(rest, paths, stdout, log, services);
                     break;
                 case "connect":
-                    await ConnectAsync(rest, paths, environment, stdout, log, time, cancellationToken);
+                    await ConnectAsync(rest, paths, environment, stdout, log, time, services, cancellationToken);
                     break;
                 case "show":
                     Show(rest, paths, stdout, time);
@@ -89,14 +94,14 @@ public static partial class AgentCli
         }
     }
 
-    private static void GenKey(string[] args, AgentPaths paths, TextWriter stdout, AgentLog log)
+    private static void GenKey(string[] args, AgentPaths paths, TextWriter stdout, AgentLog log, AgentServices services)
     {
         var parsed = ParsedArguments.Parse(args, [new OptionSpec("json", false, "-j")]);
         RejectPositionals(parsed);
         string publicKey;
         try
         {
-            using var rsa = RSA.Create(2048);
+            using var rsa = services.CreateKey?.Invoke() ?? RSA.Create(2048);
             publicKey = Convert.ToBase64String(rsa.ExportRSAPublicKey());
             KeyStore.Save(paths.PrivateKey, rsa);
         }
@@ -109,7 +114,7 @@ public static partial class AgentCli
         stdout.WriteLine(parsed.Has("json") ? new JsonObject { ["publicKey"] = publicKey }.ToJsonString() : publicKey);
     }
 
-    private static async Task ConnectAsync(string[] args, AgentPaths paths, IDictionary environment, TextWriter stdout, AgentLog log, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task ConnectAsync(string[] args, AgentPaths paths, IDictionary environment, TextWriter stdout, AgentLog log, TimeProvider time, AgentServices services, CancellationToken cancellationToken)
     {
         var parsed = ParsedArguments.Parse(args,
         [
@@ -209,7 +214,9 @@ public static partial class AgentCli
         var correlationId = parsed.Get("correlation-id") ?? "";
         log.Info($"connect: resource {resourceId} vmId {vmId:D} identity service {endpoint} correlationId {correlationId}");
 
-        using (var client = new IdentityClient(endpoint, AgentPaths.Get(environment, "AZCMAGENT_CA_CERT")))
+        using (var client = services.IdentityTransport is { } shared
+            ? new IdentityClient(endpoint, shared)
+            : new IdentityClient(endpoint, AgentPaths.Get(environment, "AZCMAGENT_CA_CERT")))
         {
             await client.ConnectAsync(resourceId, vmId, key, DescribeHost(paths, environment), cancellationToken);
         }

@@ -17,15 +17,32 @@ internal sealed record HostFacts(string OsName, string OsVersion, string OsType,
 /// The proof-of-possession exchange with the identity service (contracts.md section 2): ask for a nonce,
 /// sign it with the private key, send the signature. The private key itself never leaves the machine.
 /// </summary>
-internal sealed class IdentityClient(Uri baseAddress, string? caCertificatePath) : IDisposable
+internal sealed class IdentityClient : IDisposable
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly HttpClient _http = new(CreateHandler(caCertificatePath), disposeHandler: true)
+    private readonly Uri _baseAddress;
+    private readonly HttpMessageInvoker _transport;
+    private readonly bool _ownsTransport;
+
+    /// <summary>A client with its own connection, trusting <paramref name="caCertificatePath"/> alone when given.</summary>
+    public IdentityClient(Uri baseAddress, string? caCertificatePath)
+        : this(baseAddress, new HttpMessageInvoker(CreateHandler(caCertificatePath), disposeHandler: true), ownsTransport: true)
     {
-        BaseAddress = baseAddress,
-        Timeout = RequestTimeout,
-    };
+    }
+
+    /// <summary>A client over a transport shared with other runs; it is left open on dispose.</summary>
+    public IdentityClient(Uri baseAddress, HttpMessageInvoker sharedTransport)
+        : this(baseAddress, sharedTransport, ownsTransport: false)
+    {
+    }
+
+    private IdentityClient(Uri baseAddress, HttpMessageInvoker transport, bool ownsTransport)
+    {
+        _baseAddress = baseAddress;
+        _transport = transport;
+        _ownsTransport = ownsTransport;
+    }
 
     /// <summary>The bytes signed as proof; any change here must also change the identity service.</summary>
     public static byte[] ProofPayload(string resourceId, Guid vmId, string nonce) =>
@@ -53,25 +70,36 @@ internal sealed class IdentityClient(Uri baseAddress, string? caCertificatePath)
         }, cancellationToken);
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_ownsTransport)
+        {
+            _transport.Dispose();
+        }
+    }
 
     private async Task<JsonObject> PostAsync(string path, JsonObject body, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         string text;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
         try
         {
-            using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-            response = await _http.PostAsync(path, content, cancellationToken);
-            text = await response.Content.ReadAsStringAsync(cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseAddress, path))
+            {
+                Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            response = await _transport.SendAsync(request, timeout.Token);
+            text = await response.Content.ReadAsStringAsync(timeout.Token);
         }
         catch (HttpRequestException e)
         {
-            throw new AgentException(ExitCodes.NetworkError, $"Cannot reach the identity service at {_http.BaseAddress}: {Describe(e)}", e);
+            throw new AgentException(ExitCodes.NetworkError, $"Cannot reach the identity service at {_baseAddress}: {Describe(e)}", e);
         }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new AgentException(ExitCodes.NetworkError, $"The identity service at {_http.BaseAddress} did not answer within {RequestTimeout.TotalSeconds:0} s.", e);
+            throw new AgentException(ExitCodes.NetworkError, $"The identity service at {_baseAddress} did not answer within {RequestTimeout.TotalSeconds:0} s.", e);
         }
 
         using (response)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Arcboard.Sandbox.Fleet;
 using Arcboard.Sandbox.Hosting;
+using Arcboard.Sandbox.Instances;
 using Arcboard.Sandbox.Realism;
 
 namespace Arcboard.Cli.Commands;
@@ -26,13 +27,14 @@ internal static class SandboxCommand
         profile.AcceptOnlyFromAmong([.. SandboxProfile.Names]);
         var timeScale = new Option<double?>("--time-scale") { Description = "Run the realistic values on a clock X times faster than real time (X > 0); with --profile realistic or compressed." };
         var faults = new Option<string?>("--faults") { Description = "HTTP faults from the start, KIND=RATE,...: for example arm-5xx=0.05,ssm-throttling=0.05. Kinds: " + string.Join(", ", HttpFaultKinds.All) + "." };
+        var instanceMode = new Option<InstanceMode>("--instance-mode") { Description = "process runs scripts with /bin/sh and hosted PowerShell (correctness); modelled runs Arcboard's scripts as a model with the agent in-process (10,000+ instances).", DefaultValueFactory = _ => InstanceMode.Process };
         instances.InRange(0, 100_000);
         awsPort.InRange(0, 65535);
         httpsPort.InRange(0, 65535);
 
         var serve = new Command("serve", "Run the sandbox: AWS (SSM, EC2, STS) over HTTP, Azure (ARM, token, identity) over HTTPS, and simulated instances, on loopback until Ctrl+C.")
         {
-            fleet, instances, seed, writeConfig, writeEnv, dataDir, awsPort, httpsPort, profile, timeScale, faults,
+            fleet, instances, seed, writeConfig, writeEnv, dataDir, awsPort, httpsPort, profile, timeScale, faults, instanceMode,
         };
         serve.SetAction(async (parse, cancellationToken) =>
         {
@@ -59,6 +61,7 @@ internal static class SandboxCommand
                 DataDirectory = parse.GetValue(dataDir)?.FullName,
                 AwsPort = parse.GetValue(awsPort),
                 HttpsPort = parse.GetValue(httpsPort),
+                InstanceMode = parse.GetValue(instanceMode),
             };
             SandboxHost host;
             try

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text;
+using Arcboard.Sandbox.Admin;
 using Arcboard.Sandbox.Fleet;
 using Arcboard.Sandbox.Instances;
 
@@ -21,6 +23,9 @@ public sealed class InvocationRecord(string instanceId, string instanceName, Ins
     public DateTimeOffset? Finished { get; private set; }
     public string StandardOutput { get; private set; } = "";
     public string StandardError { get; private set; } = "";
+
+    /// <summary>Until when the invocation-missing fault hides it from the API; null when it is never hidden.</summary>
+    public DateTimeOffset? HiddenUntil { get; internal set; }
 
     public bool IsTerminal => Status is "Success" or "Failed" or "TimedOut" or "Cancelled";
 
@@ -122,8 +127,9 @@ public sealed class CommandRecord
 
 /// <summary>
 /// Run Command's engine: accepts commands, runs each invocation asynchronously on its instance, and keeps the results.
+/// Instance-level faults (<see cref="InstanceFaults"/>) are drawn per invocation when the command is sent.
 /// </summary>
-public sealed class RunCommandService(InstanceRunner runner, TimeProvider time, TimeSpan invocationDelay) : IDisposable
+public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, TimeSpan invocationDelay, SandboxFleet? fleet = null, InstanceFaults? faults = null, SandboxStats? stats = null, InstanceLatencies? latencies = null) : IDisposable
 {
     public const string ShellDocument = "AWS-RunShellScript";
     public const string PowerShellDocument = "AWS-RunPowerShellScript";
@@ -142,6 +148,13 @@ public sealed class RunCommandService(InstanceRunner runner, TimeProvider time, 
         _order.Where(c => c.AccountId == accountId && c.Region == region).Reverse();
 
     public bool IsVisible(CommandRecord command) => time.GetUtcNow() >= command.VisibleAt;
+
+    /// <summary>False while the invocation-missing fault hides this invocation.</summary>
+    public bool IsVisible(InvocationRecord invocation) => invocation.HiddenUntil is not { } until || time.GetUtcNow() >= until;
+
+    public InstanceFaults Faults { get; } = faults ?? new InstanceFaults(1);
+
+    public InstanceLatencies Latencies { get; } = latencies ?? InstanceLatencies.Zero;
 
     /// <summary>Records a validated command and starts its invocations.</summary>
     public CommandRecord Send(string accountId, string region, string documentName, IReadOnlyDictionary<string, IReadOnlyList<string>> parameters, IReadOnlyList<SandboxInstance> targets, string comment, int timeoutSeconds, string maxConcurrency, string maxErrors)
@@ -173,7 +186,18 @@ public sealed class RunCommandService(InstanceRunner runner, TimeProvider time, 
         {
             var invocation = command.Invocations[i];
             var request = new ScriptRequest(targets[i], command.CommandId, script, executionTimeout, string.IsNullOrEmpty(workingDirectory) ? null : workingDirectory);
-            var task = Task.Run(() => RunInvocationAsync(command, invocation, request));
+            // Drawn here, in request order, so a seed replays the same faults whatever the thread timing.
+            var fault = Faults.Draw(targets[i].Id);
+            if (fault is not null)
+            {
+                stats?.RecordFault(InstanceFaults.ToWire(fault.Kind));
+                if (fault.Kind == InstanceFaultKind.InvocationMissing)
+                {
+                    invocation.HiddenUntil = now + fault.EffectiveDuration;
+                }
+            }
+
+            var task = Task.Run(() => RunInvocationAsync(command, invocation, request, fault));
             _running[task] = 0;
             _ = task.ContinueWith(done => _running.TryRemove(done, out _), TaskScheduler.Default);
         }
@@ -192,9 +216,10 @@ public sealed class RunCommandService(InstanceRunner runner, TimeProvider time, 
         }
     }
 
-    private async Task RunInvocationAsync(CommandRecord command, InvocationRecord invocation, ScriptRequest request)
+    private async Task RunInvocationAsync(CommandRecord command, InvocationRecord invocation, ScriptRequest request, InstanceFaultRule? fault)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(invocation.Cancellation.Token, _shutdown.Token);
+        var token = linked.Token;
         var wantsWindows = command.DocumentName == PowerShellDocument;
         if (wantsWindows != (request.Instance.Platform == InstancePlatform.Windows))
         {
@@ -206,7 +231,63 @@ public sealed class RunCommandService(InstanceRunner runner, TimeProvider time, 
 
         try
         {
-            var result = await runner.RunAsync(request, () => invocation.Start(time.GetUtcNow()), linked.Token);
+            var delivery = TimeSpan.FromSeconds(command.TimeoutSeconds);
+            switch (fault?.Kind)
+            {
+                case InstanceFaultKind.DeliveryTimeout:
+                    await DelayAsync(delivery, token);
+                    invocation.Complete("TimedOut", "DeliveryTimedOut", -1, "", "", time.GetUtcNow());
+                    return;
+                case InstanceFaultKind.InstanceStop:
+                    fleet?.Transition(request.Instance.Id, InstanceState.Stopped);
+                    await DelayAsync(delivery, token);
+                    invocation.Complete("TimedOut", "DeliveryTimedOut", -1, "", "", time.GetUtcNow());
+                    return;
+                case InstanceFaultKind.InstanceTerminate:
+                    fleet?.Transition(request.Instance.Id, InstanceState.Terminated);
+                    await DelayAsync(Latencies.Delivery, token);
+                    invocation.Complete("Failed", "Undeliverable", -1, "", "", time.GetUtcNow());
+                    return;
+            }
+
+            await DelayAsync(Latencies.Delivery, token);
+            switch (fault?.Kind)
+            {
+                case InstanceFaultKind.CommandFail:
+                    invocation.Start(time.GetUtcNow());
+                    await DelayAsync(Latencies.ScriptRun, token);
+                    var linux = request.Instance.Platform == InstancePlatform.Linux;
+                    invocation.Complete("Failed", "Failed", 1, "", "sandbox fault command-fail: the script stopped with exit status 1" + (linux ? "\nfailed to run commands: exit status 1" : ""), time.GetUtcNow());
+                    return;
+                case InstanceFaultKind.CommandHang or InstanceFaultKind.SsmLost:
+                    invocation.Start(time.GetUtcNow());
+                    if (fault.Kind == InstanceFaultKind.SsmLost)
+                    {
+                        fleet?.SetSsm(request.Instance.Id, SsmStatus.Offline);
+                    }
+
+                    await DelayAsync(request.Timeout, token);
+                    invocation.Complete("TimedOut", "ExecutionTimedOut", -1, "", "Command execution timed out.", time.GetUtcNow());
+                    return;
+            }
+
+            var result = await runner.RunAsync(request, () => invocation.Start(time.GetUtcNow()), token);
+            if (fault?.Kind == InstanceFaultKind.InstanceReboot && result.Outcome == ScriptOutcome.Completed)
+            {
+                // The script's effects stay on disk; what it printed and its exit code are lost with the reboot.
+                fleet?.SetSsm(request.Instance.Id, SsmStatus.Offline);
+                await DelayAsync(fault.EffectiveDuration, token);
+                fleet?.SetSsm(request.Instance.Id, SsmStatus.Online);
+                invocation.Complete("Failed", "Failed", -1, "", "", time.GetUtcNow());
+                return;
+            }
+
+            var output = fault?.Kind switch
+            {
+                InstanceFaultKind.OutputTruncated => result.StandardOutput[..(result.StandardOutput.Length / 2)],
+                InstanceFaultKind.OutputGarbage => Garble(result.StandardOutput, Faults.NextRandom()),
+                _ => result.StandardOutput,
+            };
             var (status, details) = result.Outcome switch
             {
                 ScriptOutcome.TimedOut => ("TimedOut", "ExecutionTimedOut"),
@@ -214,13 +295,46 @@ public sealed class RunCommandService(InstanceRunner runner, TimeProvider time, 
                 _ when result.ExitCode == 0 => ("Success", "Success"),
                 _ => ("Failed", "Failed"),
             };
-            invocation.Complete(status, details, result.ExitCode, result.StandardOutput, result.StandardError, time.GetUtcNow());
+            invocation.Complete(status, details, result.ExitCode, output, result.StandardError, time.GetUtcNow());
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            invocation.Complete("Cancelled", "Cancelled", -1, "", "", time.GetUtcNow());
         }
         catch (Exception ex)
         {
             // A broken simulation must show up as a failed invocation, never as one stuck InProgress.
             invocation.Complete("Failed", "Failed", 1, "", "sandbox: the instance could not run the script: " + ex.Message, time.GetUtcNow());
         }
+    }
+
+    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+        delay > TimeSpan.Zero ? Task.Delay(delay, time, cancellationToken) : Task.CompletedTask;
+
+    // Keeps each line's first word (a marker stays recognisable) and replaces the rest with characters that look like data.
+    private static string Garble(string text, int seed)
+    {
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=%$#@!~";
+        var random = new Random(seed);
+        var garbled = new StringBuilder(text.Length + 16);
+        foreach (var line in text.Split('\n'))
+        {
+            if (garbled.Length > 0)
+            {
+                garbled.Append('\n');
+            }
+
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            var keep = space < 0 ? 0 : space + 1;
+            garbled.Append(line, 0, keep);
+            var length = line.Length == 0 ? 0 : Math.Max(8, line.Length - keep);
+            for (var i = 0; i < length; i++)
+            {
+                garbled.Append(Alphabet[random.Next(Alphabet.Length)]);
+            }
+        }
+
+        return garbled.ToString();
     }
 
     /// <summary>Stops running scripts and waits for them, for the host's shutdown.</summary>

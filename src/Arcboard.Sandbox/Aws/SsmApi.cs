@@ -109,7 +109,7 @@ public sealed class SsmApi(SandboxFleet fleet, RunCommandService commands, TimeP
         var instanceId = Str(input, "InstanceId") ?? throw Validation("null", "instanceId", "Member must not be null");
         var command = commands.Find(commandId);
         var invocation = command is not null && command.AccountId == call.AccountId && command.Region == call.Region && commands.IsVisible(command)
-            ? command.Invocations.FirstOrDefault(i => i.InstanceId == instanceId)
+            ? command.Invocations.FirstOrDefault(i => i.InstanceId == instanceId && commands.IsVisible(i))
             : null;
         if (command is null || invocation is null)
         {
@@ -173,7 +173,7 @@ public sealed class SsmApi(SandboxFleet fleet, RunCommandService commands, TimeP
 
         var all = scope.Where(commands.IsVisible)
             .SelectMany(c => c.Invocations.Select(i => (Command: c, Invocation: i)))
-            .Where(x => instanceId is null || x.Invocation.InstanceId == instanceId)
+            .Where(x => (instanceId is null || x.Invocation.InstanceId == instanceId) && commands.IsVisible(x.Invocation))
             .ToList();
         var offset = AwsPaging.Offset(Str(input, "NextToken"), "InvalidNextToken");
         var page = all.Skip(offset).Take(maxResults).ToList();
@@ -379,7 +379,7 @@ public sealed class SsmApi(SandboxFleet fleet, RunCommandService commands, TimeP
             ["TargetCount"] = command.Invocations.Count,
             ["CompletedCount"] = statuses.Count(s => s is "Success" or "Failed" or "TimedOut" or "Cancelled"),
             ["ErrorCount"] = statuses.Count(s => s is "Failed" or "TimedOut"),
-            ["DeliveryTimedOutCount"] = 0,
+            ["DeliveryTimedOutCount"] = command.Invocations.Count(i => i.Snapshot().Details == "DeliveryTimedOut"),
             ["ServiceRole"] = "",
             ["NotificationConfig"] = new JsonObject { ["NotificationArn"] = "", ["NotificationEvents"] = new JsonArray(), ["NotificationType"] = "" },
             ["CloudWatchOutputConfig"] = new JsonObject { ["CloudWatchLogGroupName"] = "", ["CloudWatchOutputEnabled"] = false },

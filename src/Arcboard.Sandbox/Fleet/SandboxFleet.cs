@@ -11,10 +11,13 @@ public sealed class SandboxFleet
     private readonly List<(string Account, List<string> Regions)> _accounts = [];
     private readonly string _instancesDirectory;
     private readonly TimeProvider _time;
+    private readonly bool _createRootFolders;
 
-    public SandboxFleet(FleetDefinition definition, string dataDirectory, TimeProvider time)
+    /// <param name="createRootFolders">False leaves each instance's root folder to whoever first writes under it.</param>
+    public SandboxFleet(FleetDefinition definition, string dataDirectory, TimeProvider time, bool createRootFolders = true)
     {
         _time = time;
+        _createRootFolders = createRootFolders;
         _instancesDirectory = Path.Combine(dataDirectory, "instances");
         Directory.CreateDirectory(_instancesDirectory);
         foreach (var account in definition.Accounts)
@@ -126,7 +129,11 @@ public sealed class SandboxFleet
     private SandboxInstance Add(InstanceDefinition definition, DateTimeOffset launchTime, int index)
     {
         var root = Path.Combine(_instancesDirectory, definition.Id);
-        Directory.CreateDirectory(root);
+        if (_createRootFolders)
+        {
+            Directory.CreateDirectory(root);
+        }
+
         var instance = new SandboxInstance(definition, root, launchTime, index);
         lock (_lock)
         {

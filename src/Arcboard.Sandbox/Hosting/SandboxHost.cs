@@ -40,11 +40,11 @@ public sealed class SandboxHost : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly RunCommandService _commands;
-    private readonly InstanceRunner _runner;
+    private readonly IScriptRunner _runner;
     private readonly SandboxCertificate _certificate;
     private readonly SandboxOptions _options;
 
-    private SandboxHost(WebApplication app, SandboxOptions options, SandboxEndpoints endpoints, SandboxFleet fleet, AzureCloud azure, SandboxStats stats, RunCommandService commands, InstanceRunner runner, SandboxCertificate certificate, string dataDirectory, SandboxRealism realism)
+    private SandboxHost(WebApplication app, SandboxOptions options, SandboxEndpoints endpoints, SandboxFleet fleet, AzureCloud azure, SandboxStats stats, RunCommandService commands, IScriptRunner runner, SandboxCertificate certificate, string dataDirectory, SandboxRealism realism)
     {
         Realism = realism;
         Faults = new SandboxFaults(realism.HttpFaults);
@@ -74,6 +74,14 @@ public sealed class SandboxHost : IAsyncDisposable
 
     /// <summary>The profile with its token buckets and the clock they run on.</summary>
     public SandboxRealism Realism { get; }
+
+    public InstanceMode InstanceMode => _options.InstanceMode;
+
+    /// <summary>What the instances simulate rather than run for real (empty in process mode); served at <c>GET /_sandbox/modelled</c>.</summary>
+    public IReadOnlyList<string> Modelled => _runner.Modelled;
+
+    /// <summary>Instance-level faults; the same rules as <c>/_sandbox/faults/instances</c>.</summary>
+    public InstanceFaults InstanceFaults => _commands.Faults;
 
     /// <summary>How long GetCommandInvocation keeps answering InvocationDoesNotExist after SendCommand; changeable while running.</summary>
     public TimeSpan InvocationDelay
@@ -122,18 +130,24 @@ public sealed class SandboxHost : IAsyncDisposable
             var caPath = Path.Combine(dataDirectory, "sandbox-ca.pem");
             certificate.WritePem(caPath);
             var azure = new AzureCloud(new AzureCloudOptions { SubscriptionId = definition.SubscriptionId ?? new AzureCloudOptions().SubscriptionId }, stats, time, realism);
-            var fleet = new SandboxFleet(definition, dataDirectory, time);
+            var modelled = options.InstanceMode == InstanceMode.Modelled;
+            // Tens of thousands of empty folders cost time and inodes; modelled instances make theirs on first use.
+            var fleet = new SandboxFleet(definition, dataDirectory, time, createRootFolders: !modelled);
             var binDirectory = Path.Combine(dataDirectory, "bin");
             AgentLauncher.Install(binDirectory);
 
-            var runner = new InstanceRunner(new InstanceEnvironment(httpsBase, caPath, binDirectory), options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 2 * Environment.ProcessorCount);
-            var commands = new RunCommandService(runner, time, options.InvocationDelay);
+            var environment = new InstanceEnvironment(httpsBase, caPath, binDirectory);
+            var keys = modelled ? new KeyPool() : null;
+            IScriptRunner runner = keys is not null
+                ? new ModelledInstanceRunner(environment, keys, time, options.InstanceLatencies, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 4 * Environment.ProcessorCount)
+                : new InstanceRunner(environment, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 2 * Environment.ProcessorCount);
+            var commands = new RunCommandService(runner, time, options.InvocationDelay, fleet, new InstanceFaults(options.Seed), stats, options.InstanceLatencies);
             var accessKeyId = options.AccessKeyId ?? AwsCredentialStore.NewAccessKeyId();
             var secret = options.SecretAccessKey ?? AwsCredentialStore.RandomSecret(40);
             var credentials = new AwsCredentialStore(accessKeyId, secret, definition.Accounts[0].Id, time);
             var gateway = new AwsGateway(credentials, new SsmApi(fleet, commands, time), new Ec2Api(fleet), new StsApi(fleet, credentials), stats, time, realism);
 
-            var seeder = new ConnectedAgentSeeder(azure, options.ExistingArcResourceGroup, time);
+            var seeder = new ConnectedAgentSeeder(azure, options.ExistingArcResourceGroup, time, keys is null ? () => RSA.Create(2048) : keys.Next);
             Parallel.ForEach(fleet.Instances.Where(i => i.InitialAgent == AgentStatus.Connected), new ParallelOptions { CancellationToken = cancellationToken }, seeder.Seed);
 
             var builder = WebApplication.CreateSlimBuilder();
@@ -172,6 +186,7 @@ public sealed class SandboxHost : IAsyncDisposable
                 }
             });
             RealismEndpoints.Map(http, realism);
+            InstanceEndpoints.Map(http, options.InstanceMode, runner.Modelled, commands.Faults);
             var https = app.MapGroup("").WithMetadata(new ListenerMetadata(true));
             azure.MapEndpoints(https);
 
@@ -323,11 +338,11 @@ public sealed class SandboxHost : IAsyncDisposable
     private sealed record ListenerMetadata(bool Https);
 
     /// <summary>Gives an instance an agent that was connected before Arcboard ran: a key on disk, agentconfig.json, and the Arc machine.</summary>
-    private sealed class ConnectedAgentSeeder(AzureCloud azure, string resourceGroup, TimeProvider time)
+    private sealed class ConnectedAgentSeeder(AzureCloud azure, string resourceGroup, TimeProvider time, Func<RSA> createKey)
     {
         public void Seed(SandboxInstance instance)
         {
-            using var rsa = RSA.Create(2048);
+            using var rsa = createKey();
             var vmId = Guid.NewGuid();
             var location = LocationOf(instance.Region);
             var windows = instance.Platform == InstancePlatform.Windows;

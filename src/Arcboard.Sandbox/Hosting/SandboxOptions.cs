@@ -1,3 +1,4 @@
+using Arcboard.Sandbox.Instances;
 using Arcboard.Sandbox.Realism;
 
 namespace Arcboard.Sandbox.Hosting;
@@ -44,4 +45,10 @@ public sealed record SandboxOptions
     public string ExistingArcResourceGroup { get; init; } = "existing-arc";
 
     public TimeProvider? Time { get; init; }
+
+    /// <summary>Process runs scripts for real (correctness); Modelled runs Arcboard's scripts as a model with the agent in-process (fleet scale).</summary>
+    public InstanceMode InstanceMode { get; init; } = InstanceMode.Process;
+
+    /// <summary>How long instances take to receive and run commands; zero by default.</summary>
+    public InstanceLatencies InstanceLatencies { get; init; } = InstanceLatencies.Zero;
 }

@@ -11,7 +11,7 @@ namespace Arcboard.Sandbox.Instances;
 /// Runs scripts on simulated instances for real: Linux ones with <c>/bin/sh</c> on a script file (as the SSM agent
 /// does), Windows ones in hosted PowerShell. At most <c>maxConcurrency</c> scripts run at once.
 /// </summary>
-public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcurrency) : IDisposable
+public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcurrency) : IScriptRunner
 {
     /// <summary>More than any API returns (24,000 characters), so truncation is the API's business, not ours.</summary>
     private const int CaptureLimit = 64 * 1024;
@@ -28,7 +28,8 @@ public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcu
 
     public InstanceEnvironment Environment => environment;
 
-    /// <summary>Runs one script; <paramref name="started"/> is called once it leaves the queue and really starts.</summary>
+    public IReadOnlyList<string> Modelled => [];
+
     public async Task<ScriptResult> RunAsync(ScriptRequest request, Action started, CancellationToken cancellationToken)
     {
         try
