@@ -96,7 +96,7 @@ internal static class SandboxCommand
                       CA certificate       {e.CaCertificatePath}
                       admin                {e.AdminUrl}
                       data                 {host.DataDirectory}
-                      profile              {host.Profile.Name}{(startFaults.Count > 0 ? ", faults " + string.Join(", ", startFaults.Select(f => $"{f.Kind}={f.Rate}")) : "")}
+                      profile              {host.Profile.Name}{(startFaults.Count > 0 ? ", faults " + string.Join(", ", startFaults.Select(f => f.Kind + "=" + f.Rate.ToString(System.Globalization.CultureInfo.InvariantCulture))) : "")}
                     Ctrl+C to stop.
                     """).ConfigureAwait(false);
                 try
