@@ -13,6 +13,7 @@ public static class ArcboardCli
         return new RootCommand("Arcboard: onboard AWS EC2 instances to Azure Arc, with no credential on any machine.")
         {
             SyncCommand.Create(console),
+            OffboardCommand.Create(console),
             StatusCommand.Create(console),
             DemoCommand.Create(console),
             SandboxCommand.Create(console),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Arcboard.Cli.Composition;
 using Arcboard.Cli.Output;
+using Arcboard.Core.Cleanup;
 using Arcboard.Core.Configuration;
 using Arcboard.Core.Onboarding;
 using Arcboard.Store;
@@ -61,16 +62,35 @@ internal static class SyncCommand
                 return ExitCodes.Cancelled;
             }
 
+            CleanupReport cleanup;
+            try
+            {
+                // Only scopes the onboarding pass listed; the cleaner lists each again and deletes nothing on an incomplete listing.
+                var listed = OnboardingPolicies.Scopes(options)
+                    .Where(s => !report.Errors.Any(e => e.AccountId == s.AccountId && e.Region == s.Region)).ToList();
+                cleanup = await connector.Cleaner.CleanUpAsync(listed, new CleanupProgress(console.Error, TimeProvider.System), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                console.Error.WriteLine("Stopped during clean-up. Every deletion made is recorded; run sync again to finish.");
+                return ExitCodes.Cancelled;
+            }
+
             if (output == OutputFormat.Json)
             {
-                await console.Out.WriteLineAsync(ReportJson.Sync(report)).ConfigureAwait(false);
+                await console.Out.WriteLineAsync(CleanupOutput.AddToSync(ReportJson.Sync(report), cleanup)).ConfigureAwait(false);
             }
             else
             {
-                ReportTables.Sync(ReportTables.ConsoleFor(console.Out), report);
+                var table = ReportTables.ConsoleFor(console.Out);
+                ReportTables.Sync(table, report);
+                if (cleanup.Machines.Count > 0 || cleanup.Errors.Count > 0)
+                {
+                    CleanupOutput.Table(table, cleanup, "Clean-up");
+                }
             }
 
-            return report.Succeeded ? ExitCodes.Success : ExitCodes.SomeFailed;
+            return report.Succeeded && cleanup.Succeeded ? ExitCodes.Success : ExitCodes.SomeFailed;
         }
     }
 }

@@ -1,5 +1,6 @@
 using Arcboard.Aws;
 using Arcboard.Azure;
+using Arcboard.Core.Cleanup;
 using Arcboard.Core.Configuration;
 using Arcboard.Core.Onboarding;
 using Arcboard.Core.State;
@@ -13,17 +14,19 @@ public sealed class Connector : IAsyncDisposable
 {
     private readonly AwsClientFactory _awsClients;
 
-    private Connector(ArcboardOptions options, AwsClientFactory awsClients, IStateStore store, OnboardingReconciler reconciler)
+    private Connector(ArcboardOptions options, AwsClientFactory awsClients, IStateStore store, OnboardingReconciler reconciler, MachineCleaner cleaner)
     {
         Options = options;
         _awsClients = awsClients;
         Store = store;
         Reconciler = reconciler;
+        Cleaner = cleaner;
     }
 
     public ArcboardOptions Options { get; }
     public IStateStore Store { get; }
     public OnboardingReconciler Reconciler { get; }
+    public MachineCleaner Cleaner { get; }
 
     public static async Task<Connector> CreateAsync(ArcboardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -31,15 +34,18 @@ public sealed class Connector : IAsyncDisposable
         var awsClients = new AwsClientFactory(options.Aws);
         var credential = AzureCredentialFactory.Create(options.Azure);
         var arm = new ArmMachinesClient(options.Azure, credential, ArmClientOptions.For(options.Azure), time);
+        var inventory = new Ec2SsmInventory(awsClients);
+        var runCommand = new SsmRunCommand(awsClients);
         var reconciler = new OnboardingReconciler(
-            new Ec2SsmInventory(awsClients),
-            new SsmRunCommand(awsClients),
+            inventory,
+            runCommand,
             arm,
             store,
             OnboardingPolicies.From(options),
             time,
             loggers.CreateLogger<OnboardingReconciler>());
-        return new Connector(options, awsClients, store, reconciler);
+        var cleaner = new MachineCleaner(inventory, runCommand, arm, store, CleanupPolicies.From(options), time, loggers.CreateLogger<MachineCleaner>());
+        return new Connector(options, awsClients, store, reconciler, cleaner);
     }
 
     public static async Task<IStateStore> OpenStoreAsync(ArcboardOptions options, TimeProvider time, CancellationToken cancellationToken)
@@ -60,6 +66,7 @@ public sealed class Connector : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Reconciler.Dispose();
+        Cleaner.Dispose();
         _awsClients.Dispose();
         await Store.DisposeAsync().ConfigureAwait(false);
     }

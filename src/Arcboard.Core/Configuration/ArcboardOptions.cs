@@ -10,6 +10,7 @@ public sealed record ArcboardOptions
     public required AwsOptions Aws { get; init; }
     public required AzureOptions Azure { get; init; }
     public OnboardingOptions Onboarding { get; init; } = new();
+    public CleanupOptions Cleanup { get; init; } = new();
 }
 
 public sealed record StoreOptions
@@ -119,4 +120,13 @@ public sealed record OnboardingOptions
 
     /// <summary>ARM calls in flight at once per subscription.</summary>
     public int MaxParallelArmCalls { get; init; } = 8;
+}
+
+public sealed record CleanupOptions
+{
+    /// <summary>Delete the machine Arcboard created for an instance that is terminated or gone from a complete EC2 listing.</summary>
+    public bool DeleteTerminated { get; init; } = true;
+
+    /// <summary>Also delete the machine of a stopped instance; off by default, since a stopped instance usually starts again.</summary>
+    public bool DeleteStopped { get; init; }
 }

@@ -144,8 +144,9 @@ public static partial class ConfigLoader
             }
 
             var onboarding = BindOnboarding(top.Section("onboarding"));
+            var cleanup = BindCleanup(top.Section("cleanup"));
             top.ReportUnknownKeys("$schema");
-            return new ArcboardOptions { Store = store, Aws = aws, Azure = azure, Onboarding = onboarding };
+            return new ArcboardOptions { Store = store, Aws = aws, Azure = azure, Onboarding = onboarding, Cleanup = cleanup };
         }
 
         private static StoreOptions BindStore(JsonSection? section, string baseDirectory)
@@ -264,6 +265,23 @@ public static partial class ConfigLoader
                 PollIntervalSeconds = section.Number("pollIntervalSeconds") ?? defaults.PollIntervalSeconds,
                 MaxParallelScopes = section.Int("maxParallelScopes") ?? defaults.MaxParallelScopes,
                 MaxParallelArmCalls = section.Int("maxParallelArmCalls") ?? defaults.MaxParallelArmCalls,
+            };
+            section.ReportUnknownKeys();
+            return options;
+        }
+
+        private static CleanupOptions BindCleanup(JsonSection? section)
+        {
+            var defaults = new CleanupOptions();
+            if (section is null)
+            {
+                return defaults;
+            }
+
+            var options = new CleanupOptions
+            {
+                DeleteTerminated = section.Bool("deleteTerminated") ?? defaults.DeleteTerminated,
+                DeleteStopped = section.Bool("deleteStopped") ?? defaults.DeleteStopped,
             };
             section.ReportUnknownKeys();
             return options;

@@ -96,6 +96,22 @@ internal sealed partial class JsonSection
         return null;
     }
 
+    public bool? Bool(string name)
+    {
+        if (Get(name) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return value.GetBoolean();
+        }
+
+        Problem(name, $"must be true or false, not {Describe(value)}");
+        return null;
+    }
+
     public double? Number(string name)
     {
         if (Get(name) is not { } value)

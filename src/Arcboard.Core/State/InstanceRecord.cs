@@ -42,6 +42,9 @@ public enum Outcome
     AlreadyConnected,
     Skipped,
     Failed,
+
+    /// <summary>The machine Arcboard created for the instance was deleted (terminated instance, or offboarded); the reason says which machine.</summary>
+    Removed,
 }
 
 /// <summary>Arcboard's durable knowledge of one instance. Never holds a private key or any other secret.</summary>
