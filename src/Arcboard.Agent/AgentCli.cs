@@ -218,7 +218,16 @@ public static partial class AgentCli
             ? new IdentityClient(endpoint, shared)
             : new IdentityClient(endpoint, AgentPaths.Get(environment, "AZCMAGENT_CA_CERT")))
         {
-            await client.ConnectAsync(resourceId, vmId, key, DescribeHost(paths, environment), cancellationToken);
+            try
+            {
+                await client.ConnectAsync(resourceId, vmId, key, DescribeHost(paths, environment), cancellationToken);
+            }
+            catch (AgentException e) when (e.SavedKeyIsSpent && parsed.Has("use-saved-key"))
+            {
+                // The key can never serve again; any other refusal keeps it, since the same connect may still succeed.
+                KeyStore.TryDelete(paths.PrivateKey);
+                throw;
+            }
         }
 
         new AgentConfig

@@ -7,6 +7,12 @@ namespace Arcboard.Agent;
 public sealed class AgentException(int exitCode, string message, Exception? innerException = null) : Exception(message, innerException)
 {
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>
+    /// The identity service said the saved key can never connect this machine again (its registration was used or
+    /// its proof window closed): connect deletes it rather than leave a useless private key on disk.
+    /// </summary>
+    public bool SavedKeyIsSpent { get; init; }
 }
 
 /// <summary>The exit codes of the real agent that Arcboard mirrors (REFERENCE.md section 3).</summary>

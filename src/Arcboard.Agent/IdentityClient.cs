@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -117,17 +116,39 @@ internal sealed class IdentityClient : IDisposable
             }
 
             var (code, message) = ReadError(text);
-            var detail = $"{code}: {message} (HTTP {(int)response.StatusCode})";
-            throw response.StatusCode switch
-            {
-                HttpStatusCode.NotFound => new AgentException(ExitCodes.ResourceCreationFailed, $"The machine resource was not found or does not match this vmId; pre-create it first. {detail}"),
-                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new AgentException(ExitCodes.InvalidCredentials, $"The identity service refused the proof of key: {detail}"),
-                HttpStatusCode.BadRequest => new AgentException(ExitCodes.SignedMessageFailed, $"Failed to get a signed message from the identity service: {detail}"),
-                // Busy or failing service: the same command may succeed later, which is what a network error tells the caller.
-                HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new AgentException(ExitCodes.NetworkError, $"The identity service is unavailable: {detail}"),
-                _ => new AgentException(ExitCodes.Unknown, $"Unexpected answer from the identity service: {detail}"),
-            };
+            throw Refusal((int)response.StatusCode, code, message);
         }
+    }
+
+    /// <summary>
+    /// One clear line per refusal of the identity service (docs/contracts.md section 2), with the real agent's exit
+    /// code that tells the caller what to do next: 41 a new key and registration, 42 pre-create the machine,
+    /// 105 ask again, 26 retry later. The service's own message follows, and never holds key material.
+    /// </summary>
+    internal static AgentException Refusal(int status, string code, string message)
+    {
+        var detail = $"(identity service: {code}, HTTP {status}: {message})";
+        return code switch
+        {
+            "MachineNotFound" => new AgentException(ExitCodes.ResourceCreationFailed, $"No machine resource has this resource id and vmId; pre-create it first. {detail}"),
+            "NoKeyRegistered" => new AgentException(ExitCodes.ResourceCreationFailed, $"The machine resource carries no public key; pre-create it with the key 'azcmagent genkey' printed. {detail}"),
+            "KeyMismatch" => new AgentException(ExitCodes.InvalidCredentials, $"The identity service refused the proof: this machine's key is not the one registered for the resource. {detail}"),
+            "ProofForAnotherMachine" => new AgentException(ExitCodes.InvalidCredentials, $"The identity service refused the proof: it was made for another machine. {detail}"),
+            "RegistrationUsed" => new AgentException(ExitCodes.InvalidCredentials, $"The identity service refused the proof: the registered key has already connected this machine once; run genkey and register the new key. {detail}") { SavedKeyIsSpent = true },
+            "ProofWindowClosed" => new AgentException(ExitCodes.InvalidCredentials, $"The identity service refused the proof: the registered key is past its proof window; run genkey and register the new key. {detail}") { SavedKeyIsSpent = true },
+            "NonceReused" => new AgentException(ExitCodes.SignedMessageFailed, $"The identity service refused a replayed proof; run connect again for a fresh challenge. {detail}"),
+            "NonceUnknown" or "NonceExpired" => new AgentException(ExitCodes.SignedMessageFailed, $"The identity service did not accept the challenge being answered; run connect again for a fresh challenge. {detail}"),
+            "InvalidRequest" => new AgentException(ExitCodes.SignedMessageFailed, $"The identity service could not read the request. {detail}"),
+            _ => status switch
+            {
+                404 => new AgentException(ExitCodes.ResourceCreationFailed, $"The machine resource was not found or does not match this vmId; pre-create it first. {detail}"),
+                401 or 403 or 409 => new AgentException(ExitCodes.InvalidCredentials, $"The identity service refused the proof of key. {detail}"),
+                400 => new AgentException(ExitCodes.SignedMessageFailed, $"Failed to get a signed message from the identity service. {detail}"),
+                // Busy or failing service: the same command may succeed later, which is what a network error tells the caller.
+                429 or >= 500 => new AgentException(ExitCodes.NetworkError, $"The identity service is unavailable; try again later. {detail}"),
+                _ => new AgentException(ExitCodes.Unknown, $"Unexpected answer from the identity service. {detail}"),
+            },
+        };
     }
 
     private static (string Code, string Message) ReadError(string text)

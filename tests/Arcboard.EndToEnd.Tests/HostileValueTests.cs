@@ -41,6 +41,19 @@ public sealed class HostileValueTests : IDisposable
         "~",
         "!",
         new string('x', 5000),
+        "%",
+        "100%",
+        "%%",
+        "%1 %~dp0",
+        "lone\rcarriage",
+        "trailing newline\n",
+        "\u2028line separator\u0085next line",
+        "[a-z]*",
+        "?",
+        "i-0123456789abcdef0) touch CANARY ;; *",
+        "$env:AWS_SSM_INSTANCE_ID",
+        "valid surrogate pair: \ud83d\ude80",
+        string.Concat(Enumerable.Repeat("'$(touch CANARY)`%\"\r\n", 2000)),
     };
 
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("arcboard-hostile-");
@@ -103,6 +116,30 @@ public sealed class HostileValueTests : IDisposable
         Should.Throw<ArgumentException>(() => ScriptQuoting.Sh("a\0b"));
         Should.Throw<ArgumentException>(() => ScriptQuoting.PowerShell("a\0b"));
         Should.Throw<ArgumentException>(() => ScriptQuoting.Sh("lone \ud800 surrogate"));
+        Should.Throw<ArgumentException>(() => ScriptQuoting.PowerShell("lone \ud800 surrogate"));
+        Should.Throw<ArgumentException>(() => ScriptQuoting.Sh("lone low \udc00 surrogate"));
+        Should.Throw<ArgumentException>(() => ScriptQuoting.PowerShell("reversed pair \ude80\ud83d"));
+        Should.Throw<ArgumentException>(() => ScriptQuoting.Sh("ends with a high surrogate \ud83d"));
+    }
+
+    [Fact]
+    public void A_connect_script_with_an_unrepresentable_parameter_is_refused_before_it_is_sent()
+    {
+        // A loop, not theory data: xunit would turn a lone surrogate into U+FFFD while serialising the case.
+        foreach (var value in new[] { "a\0b", "lone \ud800 surrogate", "lone low \udc00 surrogate" })
+        {
+            ConnectScriptRefuses(value);
+        }
+    }
+
+    private static void ConnectScriptRefuses(string value)
+    {
+        foreach (var platform in new[] { Platform.Linux, Platform.Windows })
+        {
+            var parameters = new ConnectParameters("i-0123456789abcdef0", value, "sub", "tenant", "eastus", "name", Guid.NewGuid(), "AzureCloud", Guid.NewGuid());
+            var refused = Should.Throw<ArgumentException>(() => OnboardingScripts.Connect(platform, [parameters]));
+            refused.Message.ShouldNotBeNullOrWhiteSpace();
+        }
     }
 
     /// <summary>

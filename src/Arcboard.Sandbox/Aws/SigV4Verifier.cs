@@ -131,8 +131,9 @@ public static class SigV4Verifier
         }
 
         builder.Append('\n').Append(string.Join(';', signedHeaders)).Append('\n');
-        var payloadHash = request.Headers["x-amz-content-sha256"].ToString();
-        builder.Append(payloadHash.Length > 0 ? payloadHash : Hex(SHA256.HashData(body)));
+        // Always the hash of the body that arrived, never the x-amz-content-sha256 header: trusting the header would
+        // let a tampered body ride on a signature made for the original one.
+        builder.Append(Hex(SHA256.HashData(body)));
         return builder.ToString();
     }
 

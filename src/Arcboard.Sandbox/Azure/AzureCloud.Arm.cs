@@ -555,11 +555,13 @@ public sealed partial class AzureCloud
         }
 
         var now = _time.GetUtcNow();
-        return TokenExpiry(header["Bearer ".Length..].Trim()) switch
+        return FindToken(header["Bearer ".Length..].Trim()) switch
         {
             null => AuthenticationError(context, "InvalidAuthenticationToken", "The access token is invalid."),
-            { } expiry when expiry <= now => AuthenticationError(context, "ExpiredAuthenticationToken",
+            { ExpiresAt: var expiry } when expiry <= now => AuthenticationError(context, "ExpiredAuthenticationToken",
                 $"The access token expiry UTC time '{expiry.UtcDateTime.ToString("M/d/yyyy h:mm:ss tt", CultureInfo.InvariantCulture)}' is earlier than current UTC time '{now.UtcDateTime.ToString("M/d/yyyy h:mm:ss tt", CultureInfo.InvariantCulture)}'."),
+            { Audience: var audience } when !IsArmAudience(audience, BaseUrl(context)) => AuthenticationError(context, "InvalidAuthenticationTokenAudience",
+                $"The access token has been obtained for wrong audience or resource '{audience}'. It should exactly match with one of the allowed audiences '{ArmAudience}', '{BaseUrl(context)}'."),
             _ => null,
         };
     }
@@ -589,7 +591,7 @@ public sealed partial class AzureCloud
             machine.PrincipalId = wants ? machine.PrincipalId ?? Guid.NewGuid() : null;
         }
 
-        machine.ClientPublicKey = publicKey ?? machine.ClientPublicKey;
+        machine.RegisterKey(publicKey, now);
         machine.OsType = osType?.ToLowerInvariant() ?? machine.OsType;
         machine.LastModifiedAt = now;
     }

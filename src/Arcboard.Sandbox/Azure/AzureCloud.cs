@@ -58,7 +58,7 @@ public sealed partial class AzureCloud
                 _resourceGroups[resourceGroup] = group = new ResourceGroupState(Options.SubscriptionId, resourceGroup, location);
             }
 
-            _machines[MachineKey(resourceGroup, name)] = new MachineState
+            var machine = new MachineState
             {
                 SubscriptionId = Options.SubscriptionId,
                 ResourceGroup = group.Name,
@@ -68,7 +68,6 @@ public sealed partial class AzureCloud
                 CreatedAt = now,
                 LastModifiedAt = now,
                 Kind = "AWS",
-                ClientPublicKey = clientPublicKey,
                 OsType = osType,
                 Status = "Connected",
                 LastStatusChange = now,
@@ -79,6 +78,11 @@ public sealed partial class AzureCloud
                 CloudProvider = "AWS",
                 PrincipalId = Guid.NewGuid(),
             };
+
+            // Connected before Arcboard ran: its key has already been proven.
+            machine.RegisterKey(clientPublicKey, now);
+            machine.RegistrationUsed = true;
+            _machines[MachineKey(resourceGroup, name)] = machine;
         }
     }
 

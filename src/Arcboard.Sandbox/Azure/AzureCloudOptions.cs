@@ -25,6 +25,12 @@ public sealed class AzureCloudOptions
 
     public TimeSpan NonceLifetime { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long after a key is registered (the PUT that carries it) the identity service accepts its proof. A key that
+    /// waited longer is refused with ProofWindowClosed: an old key is more likely to have leaked than to be awaited.
+    /// </summary>
+    public TimeSpan ProofWindow { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>How many polls of a delete operation answer "in progress" before it reports done.</summary>
     public int DeletePollsBeforeDone { get; init; } = 1;
 
@@ -60,9 +66,9 @@ public sealed class AzureCloudOptions
             errors.Add($"{nameof(ListPageSize)} must be at least 1.");
         }
 
-        if (TokenLifetime <= TimeSpan.Zero || NonceLifetime <= TimeSpan.Zero)
+        if (TokenLifetime <= TimeSpan.Zero || NonceLifetime <= TimeSpan.Zero || ProofWindow <= TimeSpan.Zero)
         {
-            errors.Add($"{nameof(TokenLifetime)} and {nameof(NonceLifetime)} must be positive.");
+            errors.Add($"{nameof(TokenLifetime)}, {nameof(NonceLifetime)} and {nameof(ProofWindow)} must be positive.");
         }
 
         if (DeletePollsBeforeDone < 0 || DeleteRetryAfterSeconds < 0)

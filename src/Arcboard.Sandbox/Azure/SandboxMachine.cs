@@ -50,7 +50,19 @@ internal sealed class MachineState
     public string? Kind { get; set; }
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
     public Guid? PrincipalId { get; set; }
-    public string? ClientPublicKey { get; set; }
+    public string? ClientPublicKey { get; private set; }
+
+    /// <summary>
+    /// When the current clientPublicKey was registered (the PUT that first carried it). A registration may be proven
+    /// once, within the proof window from this moment; a PUT with another key starts a new registration.
+    /// </summary>
+    public DateTimeOffset? RegisteredAt { get; private set; }
+
+    /// <summary>Names the current registration, so a challenge issued for an earlier key cannot serve a later one.</summary>
+    public Guid RegistrationId { get; private set; }
+
+    /// <summary>True once an agent has proven the current key: a second proof of the same registration is a replay.</summary>
+    public bool RegistrationUsed { get; set; }
     public string? OsType { get; set; }
     public string? Status { get; set; }
     public DateTimeOffset? LastStatusChange { get; set; }
@@ -63,6 +75,20 @@ internal sealed class MachineState
     public DateTimeOffset LastModifiedAt { get; set; }
 
     public string Id => $"/subscriptions/{SubscriptionId}/resourceGroups/{ResourceGroup}/providers/Microsoft.HybridCompute/machines/{Name}";
+
+    /// <summary>Records the key a PUT carried; only a different key starts a new registration, so a repeated PUT changes nothing.</summary>
+    public void RegisterKey(string? publicKey, DateTimeOffset now)
+    {
+        if (publicKey is null || publicKey == ClientPublicKey)
+        {
+            return;
+        }
+
+        ClientPublicKey = publicKey;
+        RegisteredAt = now;
+        RegistrationId = Guid.NewGuid();
+        RegistrationUsed = false;
+    }
 
     public SandboxMachine Snapshot() => new(Id, SubscriptionId, ResourceGroup, Name, Location, VmId, Status, OsType, ClientPublicKey,
         AgentVersion, LastStatusChange, new Dictionary<string, string>(Tags, StringComparer.Ordinal));

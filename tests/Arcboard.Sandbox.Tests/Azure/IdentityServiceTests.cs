@@ -48,7 +48,7 @@ public sealed class IdentityServiceTests
         var nonce = await ChallengeAsync(kit, resourceId, vmId);
         using var proof = await ProveAsync(kit, resourceId, vmId, nonce, thief);
 
-        await AzureTestKit.ShouldBeArmErrorAsync(proof, 401, "InvalidProof");
+        await AzureTestKit.ShouldBeArmErrorAsync(proof, 401, "KeyMismatch");
         kit.Server.Cloud.ListMachines().Single().Status.ShouldBeNull();
     }
 
@@ -59,14 +59,16 @@ public sealed class IdentityServiceTests
         using var key = RSA.Create(2048);
         var (resourceId, vmId) = await PreCreateAsync(kit, key);
 
-        var nonce = await ChallengeAsync(kit, resourceId, vmId);
-        (await ProveAsync(kit, resourceId, vmId, nonce, key)).StatusCode.ShouldBe(HttpStatusCode.OK);
-        await AzureTestKit.ShouldBeArmErrorAsync(await ProveAsync(kit, resourceId, vmId, nonce, key), 400, "NonceUnknown");
+        var wrong = await ChallengeAsync(kit, resourceId, vmId);
+        using var thief = RSA.Create(2048);
+        await AzureTestKit.ShouldBeArmErrorAsync(await ProveAsync(kit, resourceId, vmId, wrong, thief), 401, "KeyMismatch");
+        await AzureTestKit.ShouldBeArmErrorAsync(await ProveAsync(kit, resourceId, vmId, wrong, key), 409, "NonceReused");
 
         var late = await ChallengeAsync(kit, resourceId, vmId);
         kit.Time.Advance(TimeSpan.FromMinutes(6));
         await AzureTestKit.ShouldBeArmErrorAsync(await ProveAsync(kit, resourceId, vmId, late, key), 400, "NonceExpired");
         await AzureTestKit.ShouldBeArmErrorAsync(await ProveAsync(kit, resourceId, vmId, Convert.ToBase64String(new byte[32]), key), 400, "NonceUnknown");
+        (await ProveAsync(kit, resourceId, vmId, await ChallengeAsync(kit, resourceId, vmId), key)).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -139,7 +141,7 @@ public sealed class IdentityServiceTests
         }
     }
 
-    private static async Task<(string ResourceId, Guid VmId)> PreCreateAsync(AzureTestKit kit, RSA key)
+    internal static async Task<(string ResourceId, Guid VmId)> PreCreateAsync(AzureTestKit kit, RSA key)
     {
         kit.Authorize();
         await kit.PutResourceGroupAsync(Rg);
@@ -148,7 +150,7 @@ public sealed class IdentityServiceTests
         return ($"/subscriptions/{kit.Sub}/resourceGroups/{Rg}/providers/Microsoft.HybridCompute/machines/{Name}", vmId);
     }
 
-    private static async Task<string> ChallengeAsync(AzureTestKit kit, string resourceId, Guid vmId)
+    internal static async Task<string> ChallengeAsync(AzureTestKit kit, string resourceId, Guid vmId)
     {
         using var response = await kit.Http.PostAsync($"machine/{vmId}/challenge", AzureTestKit.JsonBody(new JsonObject { ["resourceId"] = resourceId }));
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -159,7 +161,7 @@ public sealed class IdentityServiceTests
         return nonce;
     }
 
-    private static Task<HttpResponseMessage> ProveAsync(AzureTestKit kit, string resourceId, Guid vmId, string nonce, RSA key)
+    internal static Task<HttpResponseMessage> ProveAsync(AzureTestKit kit, string resourceId, Guid vmId, string nonce, RSA key)
     {
         // Written from the contract, not shared with the agent: the two sides must agree through docs/contracts.md only.
         var payload = Encoding.UTF8.GetBytes($"arcboard-proof-v1\n{resourceId.ToLowerInvariant()}\n{vmId:D}\n{nonce}");
