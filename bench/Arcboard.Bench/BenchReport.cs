@@ -53,7 +53,8 @@ public static class BenchReport
         + "calls and throttled: the sandbox's own counters (SandboxStats) for that run; throttled calls are included in calls. "
         + "lowerBoundSeconds: no strategy can do better under the profile's quotas and latencies (see lowerBound.terms); efficiency = lowerBoundSeconds / makespanSeconds.";
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Reasons and the measurement note hold '<', '\'' and '+': keep them readable while staying valid JSON.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static JsonObject Build(int instances, string profile, BenchFleet fleet, LowerBoundResult bound, IReadOnlyList<StrategyResult> results, string measurement)
     {

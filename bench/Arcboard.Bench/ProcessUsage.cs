@@ -16,7 +16,7 @@ public static class ProcessUsage
                 continue;
             }
 
-            var fields = line["VmHWM:".Length..].Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries);
+            var fields = line["VmHWM:".Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             return fields.Length > 0 && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb : null;
         }
 
