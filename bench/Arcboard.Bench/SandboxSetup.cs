@@ -11,19 +11,24 @@ namespace Arcboard.Bench;
 /// </summary>
 internal static class SandboxSetup
 {
-    public static SandboxOptions Options(BenchOptions bench, string fleetFile, string dataDirectory) =>
-        new SandboxOptions
-        {
-            FleetFile = fleetFile,
-            Seed = bench.Seed,
-            DataDirectory = dataDirectory,
+    public static SandboxOptions Options(BenchOptions bench, string fleetFile, string dataDirectory)
+    {
+        var options = new SandboxOptions { FleetFile = fleetFile, Seed = bench.Seed, DataDirectory = dataDirectory };
 #if SANDBOX_PROFILES
-            Profile = Arcboard.Sandbox.Realism.SandboxProfile.Resolve(bench.Profile),
+        var profile = Arcboard.Sandbox.Realism.SandboxProfile.Resolve(bench.Profile);
+        options = options with { Profile = profile };
 #endif
 #if SANDBOX_INSTANCE_MODES
-            InstanceMode = Arcboard.Sandbox.Instances.InstanceMode.Modelled,
+        options = options with { InstanceMode = Arcboard.Sandbox.Instances.InstanceMode.Modelled };
 #endif
-        };
+#if SANDBOX_PROFILES && SANDBOX_INSTANCE_MODES
+        // The instances take the profile's time for delivery, scripts and agent commands, so the lower bound and the
+        // sandbox agree on what one instance's critical path costs.
+        var latencies = profile.Latencies;
+        options = options with { InstanceLatencies = new Arcboard.Sandbox.Instances.InstanceLatencies(latencies.CommandDelivery, latencies.ScriptRun, latencies.Genkey, latencies.Connect) };
+#endif
+        return options;
+    }
 
     /// <summary>Fails with a one-line reason before anything starts when the profile cannot be had.</summary>
     public static string? ProfileProblem(string profile)
