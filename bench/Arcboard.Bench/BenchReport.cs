@@ -25,6 +25,12 @@ public sealed record StrategyResult
     /// <summary>Resource groups that exist in the sandbox's ARM after the run.</summary>
     public required int ResourceGroups { get; init; }
 
+    /// <summary>When machines were created and connected, seconds after the connector started, from the sandbox's ARM records.</summary>
+    public required RunPhases Phases { get; init; }
+
+    /// <summary>CPU used by the harness process, which hosts the sandbox, during the run: the other side's cost.</summary>
+    public required double SandboxCpuSeconds { get; init; }
+
     public long CallCount(string service, string operation) => Calls.GetValueOrDefault($"{service}:{operation}");
 
     public long ThrottledCount(string service, string operation) => Throttled.GetValueOrDefault($"{service}:{operation}");
@@ -39,6 +45,21 @@ public sealed record StrategyResult
         key.StartsWith("arm:Put", StringComparison.Ordinal) || key.StartsWith("arm:Patch", StringComparison.Ordinal) || key.StartsWith("arm:Delete", StringComparison.Ordinal);
 }
 
+/// <summary>Where the makespan went: null where nothing of the kind happened.</summary>
+public sealed record RunPhases(double? FirstMachineCreated, double? LastMachineCreated, double? FirstConnected, double? LastConnected)
+{
+    public static RunPhases From(IEnumerable<(DateTimeOffset Created, DateTimeOffset? Connected)> machines, DateTimeOffset started)
+    {
+        ArgumentNullException.ThrowIfNull(machines);
+        var list = machines.ToList();
+        double? Offset(IEnumerable<DateTimeOffset> times, bool last) =>
+            times.Any() ? ((last ? times.Max() : times.Min()) - started).TotalSeconds : null;
+        var created = list.Select(m => m.Created).ToList();
+        var connected = list.Where(m => m.Connected is not null).Select(m => m.Connected!.Value).ToList();
+        return new RunPhases(Offset(created, false), Offset(created, true), Offset(connected, false), Offset(connected, true));
+    }
+}
+
 /// <summary>Assembles the benchmark's single JSON document: the fleet, each strategy's figures, and the targets' checks.</summary>
 public static class BenchReport
 {
@@ -50,6 +71,8 @@ public static class BenchReport
         "makespanSeconds: wall time of the connector process (arcboard sync), from start to exit, .NET start-up included. "
         + "peakMemoryMb: VmHWM of that process from /proc/<pid>/status, sampled every 100 ms; VmHWM is the kernel's high-water mark of resident memory, so the last sample before exit is nearly exact. "
         + "cpuSeconds: utime + stime from /proc/<pid>/stat at the last sample, so it may miss the last 100 ms. "
+        + "sandboxCpuSeconds: CPU of the harness process, which hosts the sandbox, over the same run. "
+        + "phasesSeconds: when the first and last machines were created and connected, from the sandbox's ARM records, after the connector started. "
         + "calls and throttled: the sandbox's own counters (SandboxStats) for that run; throttled calls are included in calls. "
         + "lowerBoundSeconds: no strategy can do better under the profile's quotas and latencies (see lowerBound.terms); efficiency = lowerBoundSeconds / makespanSeconds.";
 
@@ -136,13 +159,22 @@ public static class BenchReport
         ["makespanSeconds"] = Round(result.MakespanSeconds),
         ["lowerBoundSeconds"] = Round(bound.Seconds),
         ["efficiency"] = Round(Efficiency(result, bound)),
+        ["phasesSeconds"] = new JsonObject
+        {
+            ["firstMachineCreated"] = Round(result.Phases.FirstMachineCreated),
+            ["lastMachineCreated"] = Round(result.Phases.LastMachineCreated),
+            ["firstConnected"] = Round(result.Phases.FirstConnected),
+            ["lastConnected"] = Round(result.Phases.LastConnected),
+        },
         ["calls"] = Counts(result.Calls),
         ["callsTotal"] = result.Calls.Values.Sum(),
         ["callsPerInstance"] = instances > 0 ? Round(result.Calls.Values.Sum() / (double)instances) : null,
+        ["sendCommandsPer50Instances"] = instances > 0 ? Round(AcceptedSendCommands(result) * 50.0 / instances) : null,
         ["throttled"] = result.Throttled.Values.Sum(),
         ["throttledByOperation"] = Counts(result.Throttled),
         ["peakMemoryMb"] = Round(result.PeakMemoryMb),
         ["cpuSeconds"] = Round(result.CpuSeconds),
+        ["sandboxCpuSeconds"] = Round(result.SandboxCpuSeconds),
         ["samples"] = result.Samples,
         ["modelled"] = new JsonArray([.. result.Modelled.Select(m => (JsonNode?)JsonValue.Create(m))]),
         ["outcomes"] = Counts(result.Report.Outcomes),
@@ -155,4 +187,6 @@ public static class BenchReport
         new(counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value)));
 
     private static double Round(double value) => Math.Round(value, 3);
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 3) : null;
 }

@@ -27,6 +27,8 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
             var modelled = await SandboxSetup.ReadModelledAsync(admin, sandbox, cancellationToken);
             sandbox.Stats.Reset();
 
+            var sandboxCpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var startedAt = time.GetUtcNow();
             var measured = await RunConnectorAsync(strategy, strategyFlagSupported, config, Path.Combine(directory, "connector.log"), sandbox, cancellationToken);
             var stats = sandbox.Stats;
             var result = new StrategyResult
@@ -42,6 +44,8 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
                 Modelled = modelled,
                 Report = ConnectorReport.Parse(measured.Stdout),
                 ResourceGroups = sandbox.Azure.ListResourceGroups().Count,
+                Phases = RunPhases.From(sandbox.Azure.ListMachines().Where(m => m.CreatedAt is not null).Select(m => (m.CreatedAt!.Value, m.Status == "Connected" ? m.LastStatusChange : null)), startedAt),
+                SandboxCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - sandboxCpu).TotalSeconds,
             };
             progress.WriteLine($"[{strategy}] done in {result.MakespanSeconds:0.0} s: {string.Join(", ", result.Report.Outcomes.Select(o => $"{o.Key} {o.Value}"))}; peak {result.PeakMemoryMb:0} MB, {result.CpuSeconds:0.0} s CPU");
             return (result, bound);

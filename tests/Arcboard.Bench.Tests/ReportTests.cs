@@ -93,6 +93,8 @@ public class ReportTests
         strategy["callsPerInstance"]!.GetValue<double>().ShouldBe((40 + 60 + 1003 + 2) / 1000.0);
         strategy["peakMemoryMb"]!.GetValue<double>().ShouldBe(123.457);
         strategy["outcomes"]!["onboarded"]!.GetValue<long>().ShouldBe(1000);
+        strategy["phasesSeconds"]!["lastConnected"]!.GetValue<double>().ShouldBe(4);
+        strategy["sendCommandsPer50Instances"]!.GetValue<double>().ShouldBe(2);
         document["measurement"]!.GetValue<string>().ShouldContain("VmHWM");
     }
 
@@ -116,5 +118,18 @@ public class ReportTests
         Modelled = [],
         Report = new ConnectorReport(new Dictionary<string, long> { ["onboarded"] = 1000 }, failedForThrottling, []),
         ResourceGroups = 2,
+        Phases = new RunPhases(1, 2, 3, 4),
+        SandboxCpuSeconds = 1,
     };
+
+    [Fact]
+    public void Phases_are_seconds_after_the_start_of_the_first_and_last_creations_and_connections()
+    {
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        var phases = RunPhases.From([(start.AddSeconds(2), start.AddSeconds(5)), (start.AddSeconds(9), null), (start.AddSeconds(4), start.AddSeconds(12))], start);
+
+        phases.ShouldBe(new RunPhases(2, 9, 5, 12));
+        RunPhases.From([], start).ShouldBe(new RunPhases(null, null, null, null));
+    }
 }
