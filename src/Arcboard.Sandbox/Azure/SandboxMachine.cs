@@ -16,7 +16,8 @@ public sealed record SandboxMachine(
     string? ClientPublicKey,
     string? AgentVersion,
     DateTimeOffset? LastStatusChange,
-    IReadOnlyDictionary<string, string> Tags);
+    IReadOnlyDictionary<string, string> Tags,
+    DateTimeOffset? CreatedAt = null);
 
 internal sealed class ResourceGroupState(string subscriptionId, string name, string location)
 {
@@ -91,7 +92,7 @@ internal sealed class MachineState
     }
 
     public SandboxMachine Snapshot() => new(Id, SubscriptionId, ResourceGroup, Name, Location, VmId, Status, OsType, ClientPublicKey,
-        AgentVersion, LastStatusChange, new Dictionary<string, string>(Tags, StringComparer.Ordinal));
+        AgentVersion, LastStatusChange, new Dictionary<string, string>(Tags, StringComparer.Ordinal), CreatedAt);
 
     /// <summary>
     /// The resource as api-version 2025-01-13 returns it. <c>status</c> stays null until an agent proves its key
