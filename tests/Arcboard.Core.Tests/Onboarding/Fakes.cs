@@ -92,14 +92,28 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
     public void Finish(string commandId) =>
         _commands[commandId] = _commands[commandId].Select(i => i with { Status = CommandStatus.Success }).ToList();
 
-    // Making 2048-bit keys costs tens of milliseconds each; a few real keys are enough for the reconciler's logic.
-    private static readonly string[] KeyPool = Enumerable.Range(0, 4).Select(_ =>
+    /// <summary>
+    /// A distinct, well-formed 2048-bit RSAPublicKey per call. Generating real key pairs costs tens of milliseconds each;
+    /// the connector only ever sees the public half, and every instance must print a key of its own.
+    /// </summary>
+    public static string NewPublicKey()
     {
-        using var rsa = RSA.Create(2048);
-        return Convert.ToBase64String(rsa.ExportRSAPublicKey());
-    }).ToArray();
+        var modulus = new byte[257];
+        RandomNumberGenerator.Fill(modulus.AsSpan(1));
+        modulus[1] |= 0x80;
+        modulus[^1] |= 0x01;
+        var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            writer.WriteIntegerUnsigned(modulus.AsSpan(1));
+            writer.WriteInteger(65537);
+        }
 
-    private int _keys;
+        return Convert.ToBase64String(writer.Encode());
+    }
+
+    /// <summary>When set, every genkey prints this key instead of a fresh one (a cloned disk).</summary>
+    public string? SharedKey { get; set; }
 
     private CommandInvocation Run(FakeInstance instance, string script)
     {
@@ -120,7 +134,7 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
                 return Ok(instance, "ARCBOARD-CONNECTED {\"status\":\"Connected\",\"resourceId\":\"/subscriptions/x/resourceGroups/other/providers/Microsoft.HybridCompute/machines/" + instance.Id + "\"}");
             }
 
-            instance.SavedPublicKey = KeyPool[Interlocked.Increment(ref _keys) % KeyPool.Length];
+            instance.SavedPublicKey = SharedKey ?? NewPublicKey();
             return Ok(instance, "ARCBOARD-KEY " + instance.SavedPublicKey);
         }
 
@@ -154,9 +168,13 @@ internal sealed class FakeArm : IArcMachines
     /// <summary>Errors thrown by the next calls of any kind, in order.</summary>
     public ConcurrentQueue<CloudException> Faults { get; } = new();
 
+    /// <summary>Errors thrown by the next writes (resource group or machine PUTs), in order.</summary>
+    public ConcurrentQueue<CloudException> WriteFaults { get; } = new();
+
     public Task EnsureResourceGroupAsync(string subscriptionId, string resourceGroup, string location, CancellationToken cancellationToken)
     {
         Fault();
+        WriteFault();
         Interlocked.Increment(ref Writes);
         ResourceGroups.Add(resourceGroup);
         return Task.CompletedTask;
@@ -172,6 +190,7 @@ internal sealed class FakeArm : IArcMachines
     public Task<ArcMachine> PutAsync(MachineRef machine, MachineSpec spec, CancellationToken cancellationToken)
     {
         Fault();
+        WriteFault();
         Interlocked.Increment(ref Writes);
         var existing = Machines.GetValueOrDefault(machine.Name);
         var created = new ArcMachine(machine.ResourceId, machine.Name, spec.Location, existing?.Status, existing?.VmId ?? spec.VmId, spec.ClientPublicKey, "Succeeded", null, spec.Tags);
@@ -190,6 +209,14 @@ internal sealed class FakeArm : IArcMachines
     {
         Machines.TryRemove(machine.Name, out _);
         return Task.CompletedTask;
+    }
+
+    private void WriteFault()
+    {
+        if (WriteFaults.TryDequeue(out var fault))
+        {
+            throw fault;
+        }
     }
 
     private void Fault()
@@ -234,6 +261,9 @@ internal sealed class MemoryStore : IStateStore
 
         return Task.CompletedTask;
     }
+
+    public Task<IReadOnlyList<InstanceKey>> FindByPublicKeyAsync(string publicKey, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<InstanceKey>>(_records.Values.Where(r => r.PublicKey == publicKey).Select(r => r.Key).ToList());
 
     public Task DeleteAsync(InstanceKey key, CancellationToken cancellationToken)
     {

@@ -204,7 +204,7 @@ public sealed class OnboardingReconcilerTests
     public async Task A_permanent_arm_error_fails_the_instance_and_the_next_pass_resumes_from_the_recorded_key()
     {
         var aws = new FakeAws(_arm, new FakeInstance("i-00000001"));
-        _arm.Faults.Enqueue(new CloudException("arm", "AuthorizationFailed", "the client has no permission", isTransient: false, null, 403));
+        _arm.WriteFaults.Enqueue(new CloudException("arm", "AuthorizationFailed", "the client has no permission", isTransient: false, null, 403));
 
         var first = await SyncAsync(aws);
         first.Instances.Single().FailedStep.ShouldBe("create-machine");
