@@ -1,5 +1,6 @@
 using Arcboard.Aws;
 using Arcboard.Azure;
+using Arcboard.Core.Cloud.Pacing;
 using Arcboard.Core.Configuration;
 using Arcboard.Core.Onboarding;
 using Arcboard.Core.State;
@@ -25,18 +26,23 @@ public sealed class Connector : IAsyncDisposable
     public IStateStore Store { get; }
     public OnboardingReconciler Reconciler { get; }
 
-    public static async Task<Connector> CreateAsync(ArcboardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Connector> CreateAsync(ArcboardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken, OnboardingStrategy strategy = OnboardingStrategy.Batched)
     {
         var store = await OpenStoreAsync(options, time, cancellationToken).ConfigureAwait(false);
         var awsClients = new AwsClientFactory(options.Aws);
         var credential = AzureCredentialFactory.Create(options.Azure);
-        var arm = new ArmMachinesClient(options.Azure, credential, ArmClientOptions.For(options.Azure), time);
+        var policy = OnboardingPolicies.From(options) with { Strategy = strategy };
+        // One gate for the whole process: every call to a quota, from any account, region or step, waits its turn there.
+        var gate = new QuotaGate(time, key => QuotaLimit.DefaultFor(key, policy.MaxParallelArmCalls));
+        var gateLog = loggers.CreateLogger<QuotaGate>();
+        gate.Throttled += (key, pause) => gateLog.LogDebug("{Quota} throttled; every caller waits {Seconds:0.0} s", key, pause.TotalSeconds);
+        var arm = new ArmMachinesClient(options.Azure, credential, ArmClientOptions.For(options.Azure), time, gate);
         var reconciler = new OnboardingReconciler(
-            new Ec2SsmInventory(awsClients),
-            new SsmRunCommand(awsClients),
-            arm,
+            new PacedInventory(new Ec2SsmInventory(awsClients), gate),
+            new PacedRunCommand(new SsmRunCommand(awsClients), gate),
+            new PacedArcMachines(arm, gate),
             store,
-            OnboardingPolicies.From(options),
+            policy,
             time,
             loggers.CreateLogger<OnboardingReconciler>());
         return new Connector(options, awsClients, store, reconciler);
