@@ -226,9 +226,9 @@ internal sealed class QuotaBucket
                 _pausedUntil = until;
             }
 
-            // The cloud says the bucket is empty: spend nothing more locally until it has refilled.
+            // The cloud says the bucket is empty now; it refills while everyone waits, so the pause's end finds tokens.
+            Refill(now);
             _tokens = Math.Min(_tokens, 0);
-            _refilledAt = _pausedUntil;
             if (_emptySince is null)
             {
                 _emptySince = now;
