@@ -21,6 +21,9 @@ internal sealed class FakeInstance(string id, Platform platform = Platform.Linux
 
     /// <summary>When set, the instance answers every script with this output instead of running it.</summary>
     public string? GarbageOutput { get; set; }
+
+    /// <summary>The genkey command sent to this instance stays in progress until <see cref="FakeAws.ReleaseHeld"/>.</summary>
+    public bool HoldGenkey { get; set; }
 }
 
 internal sealed class FakeAws : IAwsInventory, IRunCommand
@@ -44,6 +47,13 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
     /// <summary>Thrown by the next SendAsync after it has delivered the command, to play a crash right after sending.</summary>
     public Exception? ThrowAfterNextSend { get; set; }
 
+    /// <summary>How many of the next sends are refused with SSM's ThrottlingException before one goes through.</summary>
+    public int ThrottleSends;
+
+    public int GetCalls;
+
+    private readonly ConcurrentDictionary<string, List<CommandInvocation>> _held = new();
+
     /// <summary>When true, sent commands never finish.</summary>
     public bool Hang { get; set; }
 
@@ -61,6 +71,11 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
     public Task<string> SendAsync(AwsScope scope, Platform platform, IReadOnlyList<string> instanceIds, string script, TimeSpan executionTimeout, CancellationToken cancellationToken)
     {
         instanceIds.Count.ShouldBeLessThanOrEqualTo(IRunCommand.MaxInstancesPerCommand);
+        if (Interlocked.Decrement(ref ThrottleSends) >= 0)
+        {
+            throw new CloudException("ssm", "ThrottlingException", "Rate exceeded", isTransient: true, null, 400);
+        }
+
         var commandId = $"cmd-{Interlocked.Increment(ref _next)}";
         lock (Sent)
         {
@@ -70,6 +85,12 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
         _commands[commandId] = Hang
             ? instanceIds.Select(id => new CommandInvocation(id, CommandStatus.InProgress, -1, "", "")).ToList()
             : instanceIds.Select(id => Run(Instances.Single(i => i.Id == id), script)).ToList();
+        if (script.Contains("azcmagent genkey", StringComparison.Ordinal) && instanceIds.Any(id => Instances.Single(i => i.Id == id).HoldGenkey))
+        {
+            // A slow batch: its results exist but stay unseen until the test releases them.
+            _held[commandId] = _commands[commandId];
+            _commands[commandId] = instanceIds.Select(id => new CommandInvocation(id, CommandStatus.InProgress, -1, "", "")).ToList();
+        }
 
         if (ThrowAfterNextSend is { } crash)
         {
@@ -86,8 +107,22 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
         return Task.FromResult<IReadOnlyList<CommandInvocation>>(_commands.TryGetValue(commandId, out var list) ? list : []);
     }
 
-    public Task<CommandInvocation?> GetInvocationAsync(AwsScope scope, string commandId, string instanceId, CancellationToken cancellationToken) =>
-        Task.FromResult(_commands.TryGetValue(commandId, out var list) ? list.FirstOrDefault(i => i.InstanceId == instanceId) : null);
+    public Task<CommandInvocation?> GetInvocationAsync(AwsScope scope, string commandId, string instanceId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref GetCalls);
+        return Task.FromResult(_commands.TryGetValue(commandId, out var list) ? list.FirstOrDefault(i => i.InstanceId == instanceId) : null);
+    }
+
+    /// <summary>Lets the held results of every slow genkey command be seen.</summary>
+    public void ReleaseHeld()
+    {
+        foreach (var (commandId, results) in _held)
+        {
+            _commands[commandId] = results;
+        }
+
+        _held.Clear();
+    }
 
     public void Finish(string commandId) =>
         _commands[commandId] = _commands[commandId].Select(i => i with { Status = CommandStatus.Success }).ToList();

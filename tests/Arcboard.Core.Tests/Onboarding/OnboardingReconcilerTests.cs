@@ -102,6 +102,8 @@ public sealed class OnboardingReconcilerTests
 
         report.Count(Outcome.Onboarded).ShouldBe(120);
         // 90 Linux -> 2 commands, 30 Windows -> 1 command; for genkey and again for connect.
+        aws.Sent.Count(s => s.Script.Contains("azcmagent genkey", StringComparison.Ordinal)).ShouldBe(3);
+        aws.Sent.Count(s => s.Script.Contains("connect existing", StringComparison.Ordinal)).ShouldBe(3);
         aws.Sent.Count.ShouldBe(6);
         aws.Sent.ShouldAllBe(s => s.InstanceIds.Length <= 50);
         _arm.Writes.ShouldBe(120 + 1);
