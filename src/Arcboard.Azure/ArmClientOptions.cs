@@ -18,7 +18,6 @@ public sealed class ArmClientOptions : ClientOptions
         Retry.Delay = TimeSpan.FromSeconds(1);
         Retry.MaxDelay = TimeSpan.FromSeconds(60);
         Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
-        RetryPolicy = new ThrottleAwareRetryPolicy(Retry.MaxRetries, DelayStrategy.CreateExponentialDelayStrategy(Retry.Delay, Retry.MaxDelay));
         Diagnostics.ApplicationId = "arcboard";
         Diagnostics.IsLoggingContentEnabled = false;
     }

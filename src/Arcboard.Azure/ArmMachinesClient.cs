@@ -40,8 +40,13 @@ public sealed class ArmMachinesClient : IArcMachines
         var endpoint = options.ArmEndpoint.TrimEnd('/');
         _armEndpoint = new Uri(endpoint + "/");
         _timeProvider = timeProvider ?? TimeProvider.System;
+        clientOptions ??= ArmClientOptions.For(options);
+        // Built here, not in the options' constructor, so Retry settings changed after construction still count.
+        clientOptions.RetryPolicy ??= new ThrottleAwareRetryPolicy(
+            clientOptions.Retry.MaxRetries,
+            DelayStrategy.CreateExponentialDelayStrategy(clientOptions.Retry.Delay, clientOptions.Retry.MaxDelay));
         _pipeline = HttpPipelineBuilder.Build(
-            clientOptions ?? ArmClientOptions.For(options),
+            clientOptions,
             quotaFeedback is null
                 ? [new BearerTokenAuthenticationPolicy(credential, endpoint + "/.default")]
                 : [new BearerTokenAuthenticationPolicy(credential, endpoint + "/.default"), new QuotaFeedbackPolicy(quotaFeedback)]);
