@@ -41,6 +41,10 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
 
     public void StepStarted(AwsScope scope, OnboardingStep step, int instances)
     {
+        lock (_lock)
+        {
+            Write($"{scope}: {step.Name()} for {instances} instance{(instances == 1 ? "" : "s")}");
+        }
     }
 
     public void StepProgress(AwsScope scope, OnboardingStep step)

@@ -64,11 +64,14 @@ public sealed record OnboardingPolicy
     /// <summary>With the per-instance strategy, how many instances of one account and region are worked on at once.</summary>
     public int MaxParallelInstances { get; init; } = 50;
 
+    /// <summary>How long a partly filled connect command waits once machine creation has nothing in hand.</summary>
+    public TimeSpan ConnectLinger { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
-    /// The longest a created machine waits for its connect command to fill up to 50 instances while machine creation is
-    /// still busy. Once creation goes quiet the batch is sent after one poll interval.
+    /// The longest a created machine waits for its connect command to fill up to 50 instances. It costs the pass no
+    /// time overall: the last batch goes as soon as nothing more can join it.
     /// </summary>
-    public TimeSpan MaxConnectLinger { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan MaxConnectLinger { get; init; } = TimeSpan.FromSeconds(60);
 
     public int MaxParallelScopes { get; init; } = 4;
     public int MaxParallelArmCalls { get; init; } = 8;

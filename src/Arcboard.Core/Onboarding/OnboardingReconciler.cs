@@ -572,8 +572,9 @@ public sealed partial class OnboardingReconciler(
 
         /// <summary>
         /// Gathers created machines into connect commands of up to 50 per platform. A batch goes when it is full, when
-        /// creation has nothing in hand (so a trickle is not held back), after <see cref="OnboardingPolicy.MaxConnectLinger"/>
-        /// at the most, and when the pass has nothing more to add.
+        /// creation has had nothing in hand for <see cref="OnboardingPolicy.ConnectLinger"/> (so a trickle is not held
+        /// back), after <see cref="OnboardingPolicy.MaxConnectLinger"/> at the most, and when the pass has nothing more to
+        /// add. Keys arrive 50 of a platform at a time, so at the pace ARM writes allow the batches fill up.
         /// </summary>
         private sealed class ConnectBatcher(
             ScopePass pass,
@@ -629,7 +630,8 @@ public sealed partial class OnboardingReconciler(
                             return;
                         }
 
-                        if (pass.CreationIdle(creates) || pass.Time.GetUtcNow() - _oldest >= pass.Policy.MaxConnectLinger)
+                        var waited = pass.Time.GetUtcNow() - _oldest;
+                        if ((pass.CreationIdle(creates) && waited >= pass.Policy.ConnectLinger) || waited >= pass.Policy.MaxConnectLinger)
                         {
                             foreach (var platform in _pending.Keys.ToList())
                             {
@@ -698,6 +700,7 @@ public sealed partial class OnboardingReconciler(
             }
 
             observer.StepStarted(scope, OnboardingStep.Genkey, ids.Count);
+            observer.StepStarted(scope, OnboardingStep.Connect, ids.Count);
             await Parallel.ForEachAsync(
                 ids,
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Policy.MaxParallelInstances), CancellationToken = cancellationToken },
@@ -1071,6 +1074,11 @@ public sealed partial class OnboardingReconciler(
                 }
 
                 return;
+            }
+
+            if (step == OnboardingStep.Connect && !perInstance)
+            {
+                observer.StepStarted(scope, step, batch.Length);
             }
 
             await SaveAllAsync(batch.Select(id => Record(id) with { Stage = requesting, CommandId = null }).ToList(), cancellationToken).ConfigureAwait(false);
