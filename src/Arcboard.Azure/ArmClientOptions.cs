@@ -4,8 +4,9 @@ using Arcboard.Core.Configuration;
 namespace Arcboard.Azure;
 
 /// <summary>
-/// Azure.Core options for <see cref="ArmMachinesClient"/>. Retries are exponential, five at most; Azure.Core's retry policy
-/// already waits at least as long as a 429's or 503's <c>Retry-After</c> asks, and retries 408, 429, 500, 502, 503 and 504.
+/// Azure.Core options for <see cref="ArmMachinesClient"/>. Retries are exponential, five at most, for 408, 500, 502, 503
+/// and 504 (at least as long as a 503's <c>Retry-After</c> asks). A 429 is not retried here: it reaches the quota gate,
+/// which pauses every caller of that subscription's bucket (see <see cref="ThrottleAwareRetryPolicy"/>).
 /// Diagnostics keep Azure.Core's defaults, which redact the <c>Authorization</c> header and do not log bodies.
 /// </summary>
 public sealed class ArmClientOptions : ClientOptions

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Arcboard.Core.Cloud;
+using Arcboard.Core.Cloud.Pacing;
 using Arcboard.Core.Configuration;
 using Arcboard.Core.Fleet;
 
@@ -31,16 +32,24 @@ public sealed class ArmMachinesClient : IArcMachines
     /// <param name="credential">Usually <see cref="AzureCredentialFactory.Create"/>.</param>
     /// <param name="clientOptions">Null means <see cref="ArmClientOptions.For"/>(<paramref name="options"/>).</param>
     /// <param name="timeProvider">Paces polling of long-running deletes.</param>
-    public ArmMachinesClient(AzureOptions options, TokenCredential credential, ArmClientOptions? clientOptions = null, TimeProvider? timeProvider = null)
+    /// <param name="quotaFeedback">Hears the remaining-quota headers of every response (usually the <see cref="QuotaGate"/>).</param>
+    public ArmMachinesClient(AzureOptions options, TokenCredential credential, ArmClientOptions? clientOptions = null, TimeProvider? timeProvider = null, IQuotaFeedback? quotaFeedback = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         var endpoint = options.ArmEndpoint.TrimEnd('/');
         _armEndpoint = new Uri(endpoint + "/");
         _timeProvider = timeProvider ?? TimeProvider.System;
+        clientOptions ??= ArmClientOptions.For(options);
+        // Built here, not in the options' constructor, so Retry settings changed after construction still count.
+        clientOptions.RetryPolicy ??= new ThrottleAwareRetryPolicy(
+            clientOptions.Retry.MaxRetries,
+            DelayStrategy.CreateExponentialDelayStrategy(clientOptions.Retry.Delay, clientOptions.Retry.MaxDelay));
         _pipeline = HttpPipelineBuilder.Build(
-            clientOptions ?? ArmClientOptions.For(options),
-            new BearerTokenAuthenticationPolicy(credential, endpoint + "/.default"));
+            clientOptions,
+            quotaFeedback is null
+                ? [new BearerTokenAuthenticationPolicy(credential, endpoint + "/.default")]
+                : [new BearerTokenAuthenticationPolicy(credential, endpoint + "/.default"), new QuotaFeedbackPolicy(quotaFeedback)]);
     }
 
     /// <summary>

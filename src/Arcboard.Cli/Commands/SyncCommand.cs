@@ -17,29 +17,56 @@ internal static class SyncCommand
         var config = CommonOptions.Config();
         var output = CommonOptions.Output();
         var logLevel = CommonOptions.LogLevel();
+        var strategy = Strategy();
         var command = new Command("sync", "Onboard every eligible EC2 instance of the configured accounts and regions to Azure Arc, once.")
         {
             config,
             output,
             logLevel,
+            strategy,
         };
         command.SetAction((parse, cancellationToken) =>
         {
             var options = ConnectorSession.LoadConfig(parse.GetRequiredValue(config), console);
             return options is null
                 ? Task.FromResult(ExitCodes.UsageOrConfiguration)
-                : RunAsync(options, parse.GetValue(output), parse.GetValue(logLevel), console, cancellationToken);
+                : RunAsync(options, parse.GetValue(output), parse.GetValue(logLevel), console, cancellationToken, parse.GetValue(strategy));
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(ArcboardOptions options, OutputFormat output, LogLevel logLevel, CliConsole console, CancellationToken cancellationToken)
+    private static Option<OnboardingStrategy> Strategy()
+    {
+        var option = new Option<OnboardingStrategy>("--strategy")
+        {
+            Description = "batched (one Run Command per 50 instances and step, streamed; the default) or per-instance (one Run Command per instance and step, the baseline to compare with).",
+            DefaultValueFactory = _ => OnboardingStrategy.Batched,
+            CustomParser = result =>
+            {
+                var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                switch (token.ToLowerInvariant())
+                {
+                    case "batched":
+                        return OnboardingStrategy.Batched;
+                    case "per-instance":
+                        return OnboardingStrategy.PerInstance;
+                    default:
+                        result.AddError($"--strategy must be batched or per-instance, not '{token}'.");
+                        return OnboardingStrategy.Batched;
+                }
+            },
+        };
+        option.HelpName = "batched|per-instance";
+        return option;
+    }
+
+    public static async Task<int> RunAsync(ArcboardOptions options, OutputFormat output, LogLevel logLevel, CliConsole console, CancellationToken cancellationToken, OnboardingStrategy strategy = OnboardingStrategy.Batched)
     {
         using var loggers = ConnectorSession.Loggers(console, logLevel);
         Connector connector;
         try
         {
-            connector = await Connector.CreateAsync(options, loggers, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            connector = await Connector.CreateAsync(options, loggers, TimeProvider.System, cancellationToken, strategy).ConfigureAwait(false);
         }
         catch (StoreException error)
         {
@@ -53,7 +80,7 @@ internal static class SyncCommand
             {
                 report = await connector.Reconciler.SyncAsync(
                     OnboardingPolicies.Scopes(options),
-                    new ProgressReporter(console.Error, TimeProvider.System),
+                    new ProgressReporter(console.Error, TimeProvider.System, interactive: ReferenceEquals(console, CliConsole.System) && !Console.IsErrorRedirected),
                     cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -1,6 +1,7 @@
 using Arcboard.Aws;
 using Arcboard.Azure;
 using Arcboard.Core.Cleanup;
+using Arcboard.Core.Cloud.Pacing;
 using Arcboard.Core.Configuration;
 using Arcboard.Core.Onboarding;
 using Arcboard.Core.State;
@@ -28,20 +29,25 @@ public sealed class Connector : IAsyncDisposable
     public OnboardingReconciler Reconciler { get; }
     public MachineCleaner Cleaner { get; }
 
-    public static async Task<Connector> CreateAsync(ArcboardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Connector> CreateAsync(ArcboardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken, OnboardingStrategy strategy = OnboardingStrategy.Batched)
     {
         var store = await OpenStoreAsync(options, time, cancellationToken).ConfigureAwait(false);
         var awsClients = new AwsClientFactory(options.Aws);
         var credential = AzureCredentialFactory.Create(options.Azure);
-        var arm = new ArmMachinesClient(options.Azure, credential, ArmClientOptions.For(options.Azure), time);
-        var inventory = new Ec2SsmInventory(awsClients);
-        var runCommand = new SsmRunCommand(awsClients);
+        var policy = OnboardingPolicies.From(options) with { Strategy = strategy };
+        // One gate for the whole process: every call to a quota, from any account, region or step, waits its turn there.
+        var gate = new QuotaGate(time, key => QuotaLimit.DefaultFor(key, policy.MaxParallelArmCalls));
+        var gateLog = loggers.CreateLogger<QuotaGate>();
+        gate.Throttled += (key, pause) => gateLog.LogDebug("{Quota} throttled; every caller waits {Seconds:0.0} s", key, pause.TotalSeconds);
+        var arm = new PacedArcMachines(new ArmMachinesClient(options.Azure, credential, ArmClientOptions.For(options.Azure), time, gate), gate);
+        var inventory = new PacedInventory(new Ec2SsmInventory(awsClients), gate);
+        var runCommand = new PacedRunCommand(new SsmRunCommand(awsClients), gate);
         var reconciler = new OnboardingReconciler(
             inventory,
             runCommand,
             arm,
             store,
-            OnboardingPolicies.From(options),
+            policy,
             time,
             loggers.CreateLogger<OnboardingReconciler>());
         var cleaner = new MachineCleaner(inventory, runCommand, arm, store, CleanupPolicies.From(options), time, loggers.CreateLogger<MachineCleaner>());

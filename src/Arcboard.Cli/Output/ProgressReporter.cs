@@ -5,15 +5,28 @@ using Arcboard.Core.State;
 namespace Arcboard.Cli.Output;
 
 /// <summary>
-/// Progress for a person, on stderr so that stdout stays clean for <c>--output json</c>: what each account and region
-/// is doing, and a running count of verdicts.
+/// Progress for a person, on stderr so that stdout stays clean for <c>--output json</c>: each account and region as it is
+/// listed, then one status line with the count through each step, the rate of verdicts per minute and the time left at
+/// that rate. The status line is written at most every <see cref="QuietInterval"/> when stderr is a file or a pipe
+/// (every <see cref="InteractiveInterval"/> on a terminal), so a fleet of thousands does not flood a log.
 /// </summary>
-public sealed class ProgressReporter(TextWriter error, TimeProvider time) : ISyncObserver
+public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool interactive = false) : ISyncObserver
 {
+    public static readonly TimeSpan QuietInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan InteractiveInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Failures are named one by one up to this many; beyond it they are only counted (the report has them all).</summary>
+    private const int FailuresNamed = 20;
+
     private readonly Lock _lock = new();
     private readonly long _started = time.GetTimestamp();
-    private int _finished;
+    private readonly TimeSpan _interval = interactive ? InteractiveInterval : QuietInterval;
+    private TimeSpan _lastLine = TimeSpan.MinValue;
     private int _eligible;
+    private int _keys;
+    private int _created;
+    private int _connected;
+    private int _finished;
     private int _onboarded;
     private int _failed;
 
@@ -34,21 +47,56 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time) : ISyn
         }
     }
 
+    public void StepProgress(AwsScope scope, OnboardingStep step)
+    {
+        lock (_lock)
+        {
+            switch (step)
+            {
+                case OnboardingStep.Genkey:
+                    _keys++;
+                    break;
+                case OnboardingStep.CreateMachine:
+                    _created++;
+                    break;
+                case OnboardingStep.Connect:
+                    _connected++;
+                    break;
+            }
+
+            MaybeStatus();
+        }
+    }
+
     public void InstanceFinished(InstanceReport report)
     {
         lock (_lock)
         {
+            // Verdicts on instances that were never eligible (stopped, no SSM, filtered) are not work done.
+            if (report.Outcome == Outcome.Skipped && _eligible == 0)
+            {
+                return;
+            }
+
             _finished++;
             if (report.Outcome == Outcome.Onboarded)
             {
                 _onboarded++;
-                Write($"{report.AccountId}/{report.Region}/{report.InstanceId}: onboarded ({_onboarded} so far, {Rate()})");
             }
             else if (report.Outcome == Outcome.Failed)
             {
                 _failed++;
-                Write($"{report.AccountId}/{report.Region}/{report.InstanceId}: failed at {report.FailedStep}: {report.Reason}");
+                if (_failed <= FailuresNamed)
+                {
+                    Write($"{report.AccountId}/{report.Region}/{report.InstanceId}: failed at {report.FailedStep}: {report.Reason}");
+                }
+                else if (_failed == FailuresNamed + 1)
+                {
+                    Write("more failures are counted below; the report lists every one");
+                }
             }
+
+            MaybeStatus(force: _eligible > 0 && _finished >= _eligible);
         }
     }
 
@@ -60,16 +108,35 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time) : ISyn
         }
     }
 
-    private string Rate()
+    private void MaybeStatus(bool force = false)
     {
-        var seconds = time.GetElapsedTime(_started).TotalSeconds;
-        return seconds < 1 ? $"{_onboarded} in <1 s" : $"{_onboarded / seconds * 60:0.#}/min";
+        var elapsed = time.GetElapsedTime(_started);
+        if (!force && _lastLine != TimeSpan.MinValue && elapsed - _lastLine < _interval)
+        {
+            return;
+        }
+
+        _lastLine = elapsed;
+        Write($"genkey {_keys}, created {_created}, connected {_connected}, done {_finished}/{_eligible} (onboarded {_onboarded}, failed {_failed}); {Rate(elapsed)}");
+    }
+
+    private string Rate(TimeSpan elapsed)
+    {
+        if (elapsed.TotalSeconds < 1 || _finished == 0)
+        {
+            return "rate not known yet";
+        }
+
+        var perMinute = _finished / elapsed.TotalMinutes;
+        var left = Math.Max(0, _eligible - _finished);
+        var eta = TimeSpan.FromMinutes(left / perMinute);
+        return left == 0 ? $"{perMinute:0.#}/min" : $"{perMinute:0.#}/min, about {eta:hh\\:mm\\:ss} left";
     }
 
     private void Write(string line)
     {
         var elapsed = time.GetElapsedTime(_started);
-        error.WriteLine($"[{elapsed:mm\\:ss}] {line}");
+        error.WriteLine($"[{elapsed:hh\\:mm\\:ss}] {line}");
         error.Flush();
     }
 }

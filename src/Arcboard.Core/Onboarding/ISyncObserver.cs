@@ -9,6 +9,11 @@ public interface ISyncObserver
 
     void StepStarted(AwsScope scope, OnboardingStep step, int instances);
 
+    /// <summary>One instance got through <paramref name="step"/> (genkey, create-machine or connect) and moves on.</summary>
+    void StepProgress(AwsScope scope, OnboardingStep step)
+    {
+    }
+
     void InstanceFinished(InstanceReport report);
 
     void ScopeFailed(ScopeError error);

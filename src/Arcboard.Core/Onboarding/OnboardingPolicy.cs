@@ -14,6 +14,16 @@ public interface IMachinePlacement
     Placement Place(Ec2Instance instance);
 }
 
+/// <summary>How the steps are driven: the same scripts, stages, store and pacing either way.</summary>
+public enum OnboardingStrategy
+{
+    /// <summary>A streaming pipeline: one Run Command per 50 instances and step, results read with ListCommandInvocations.</summary>
+    Batched,
+
+    /// <summary>Each instance on its own: one Run Command per instance and step, polled with GetCommandInvocation.</summary>
+    PerInstance,
+}
+
 /// <summary>Everything the reconciler needs to decide, with defaults in one place.</summary>
 public sealed record OnboardingPolicy
 {
@@ -47,6 +57,21 @@ public sealed record OnboardingPolicy
     /// stands before the instance is probed again.
     /// </summary>
     public TimeSpan ProbeRecheckInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Batched (the pipeline, 50 instances per command) or per-instance (the baseline it is measured against).</summary>
+    public OnboardingStrategy Strategy { get; init; } = OnboardingStrategy.Batched;
+
+    /// <summary>With the per-instance strategy, how many instances of one account and region are worked on at once.</summary>
+    public int MaxParallelInstances { get; init; } = 50;
+
+    /// <summary>How long a partly filled connect command waits once machine creation has nothing in hand.</summary>
+    public TimeSpan ConnectLinger { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The longest a created machine waits for its connect command to fill up to 50 instances. It costs the pass no
+    /// time overall: the last batch goes as soon as nothing more can join it.
+    /// </summary>
+    public TimeSpan MaxConnectLinger { get; init; } = TimeSpan.FromSeconds(60);
 
     public int MaxParallelScopes { get; init; } = 4;
     public int MaxParallelArmCalls { get; init; } = 8;

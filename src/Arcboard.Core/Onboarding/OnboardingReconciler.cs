@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Arcboard.Core.Cloud;
 using Arcboard.Core.Fleet;
 using Arcboard.Core.Scripts;
@@ -25,7 +26,33 @@ public sealed partial class OnboardingReconciler(
     private readonly SemaphoreSlim _armCalls = new(policy.MaxParallelArmCalls, policy.MaxParallelArmCalls);
     private readonly ConcurrentDictionary<string, Lazy<Task>> _resourceGroups = new(StringComparer.OrdinalIgnoreCase);
 
+    // Within one pass, which instance each machine name and each public key went to: two instances placed at one name
+    // must not overwrite each other's machine, and one key must not be registered for two instances.
+    private readonly ConcurrentDictionary<string, InstanceKey> _claimedNames = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, InstanceKey> _claimedKeys = new(StringComparer.Ordinal);
+
     public void Dispose() => _armCalls.Dispose();
+
+    /// <summary>The other instance this machine name already went to in this pass, or null when it is this instance's.</summary>
+    private InstanceKey? ClaimName(MachineRef machine, InstanceKey instance)
+    {
+        var holder = _claimedNames.GetOrAdd($"{machine.ResourceGroup}/{machine.Name}", instance);
+        return holder == instance ? null : holder;
+    }
+
+    /// <summary>The other instance this public key is already recorded for (in the store or earlier in this pass), or null.</summary>
+    private async Task<InstanceKey?> KeyHolderAsync(InstanceKey instance, string publicKey, CancellationToken cancellationToken)
+    {
+        var holders = await store.FindByPublicKeyAsync(publicKey, cancellationToken).ConfigureAwait(false);
+        var other = holders.FirstOrDefault(h => h != instance);
+        if (other is not null)
+        {
+            return other;
+        }
+
+        var claimed = _claimedKeys.GetOrAdd(publicKey, instance);
+        return claimed == instance ? null : claimed;
+    }
 
     public async Task<SyncReport> SyncAsync(IReadOnlyList<AwsScope> scopes, ISyncObserver? observer, CancellationToken cancellationToken)
     {
@@ -33,6 +60,8 @@ public sealed partial class OnboardingReconciler(
         var reports = new ConcurrentBag<InstanceReport>();
         var errors = new ConcurrentBag<ScopeError>();
         _resourceGroups.Clear();
+        _claimedNames.Clear();
+        _claimedKeys.Clear();
 
         await Parallel.ForEachAsync(
             scopes,
@@ -122,9 +151,12 @@ public sealed partial class OnboardingReconciler(
         private readonly Dictionary<string, Ec2Instance> _instances = new(StringComparer.Ordinal);
         private readonly Dictionary<string, Placement> _placements = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, InstanceReport> _reports = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Dictionary<string, ArcMachine>> _listing = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, string> _listingErrors = new(StringComparer.OrdinalIgnoreCase);
         private readonly Lock _recordsLock = new();
 
         private OnboardingPolicy Policy => owner.Policy;
+        private TimeProvider Time => owner.Time;
         private IStateStore Store => owner.Store;
         private ILogger Logger => owner.Logger;
 
@@ -138,15 +170,54 @@ public sealed partial class OnboardingReconciler(
                 return;
             }
 
-            await VerifyConnectedAsync(eligible.Where(id => Record(id).Stage == OnboardingStage.Connected).ToList(), cancellationToken).ConfigureAwait(false);
-            await ProbeAsync(InStages(eligible, OnboardingStage.Discovered, OnboardingStage.KeyRequesting, OnboardingStage.KeyRequested), cancellationToken).ConfigureAwait(false);
-            await CreateMachinesAsync(InStages(eligible, OnboardingStage.KeyReceived, OnboardingStage.MachineCreating), cancellationToken).ConfigureAwait(false);
-            await ConnectAsync(InStages(eligible, OnboardingStage.MachineCreated, OnboardingStage.ConnectRequesting, OnboardingStage.ConnectRequested), cancellationToken).ConfigureAwait(false);
+            var perInstance = Policy.Strategy == OnboardingStrategy.PerInstance;
+            var connected = eligible.Where(id => Record(id).Stage == OnboardingStage.Connected).ToList();
+
+            // One paged listing per resource group and pass tells which machines exist, so a machine is read on its own
+            // only when the listing shows its name. The per-instance strategy reads each machine before its PUT instead.
+            var listed = perInstance ? connected : eligible;
+            await ListGroupsAsync(listed.Select(GroupOf).Distinct(StringComparer.OrdinalIgnoreCase), cancellationToken).ConfigureAwait(false);
+
+            await VerifyConnectedAsync(connected, cancellationToken).ConfigureAwait(false);
+            var rest = eligible.Where(id => !_reports.ContainsKey(id) && Record(id).Stage != OnboardingStage.Connected).ToList();
+            if (perInstance)
+            {
+                await RunPerInstanceAsync(rest, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await RunPipelineAsync(rest, cancellationToken).ConfigureAwait(false);
+            }
 
             foreach (var id in eligible.Where(id => !_reports.ContainsKey(id)))
             {
                 // Every eligible instance ends the pass with a verdict; reaching here means a step gave up without saying why.
                 await FailAsync(id, OnboardingStep.Discover, "the pass ended before this instance finished; the next pass resumes it", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        private string GroupOf(string id) => Record(id).ResourceGroup ?? _placements[id].ResourceGroup!;
+
+        private string NameOf(string id) => Record(id).MachineName ?? _placements[id].MachineName!;
+
+        /// <summary>Lists each group; a group that cannot be listed is left out and its reason kept, so its machines are read one by one instead.</summary>
+        private async Task ListGroupsAsync(IEnumerable<string> groups, CancellationToken cancellationToken)
+        {
+            foreach (var group in groups)
+            {
+                try
+                {
+                    var machines = await owner.WithArmSlotAsync(
+                        ct => owner.Retry.ExecuteAsync(c => owner.Arm.ListAsync(Policy.SubscriptionId, group, c), ct),
+                        cancellationToken).ConfigureAwait(false);
+                    _listing[group] = machines.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
+                    _listingErrors.Remove(group);
+                }
+                catch (CloudException error)
+                {
+                    _listing.Remove(group);
+                    _listingErrors[group] = error.Message;
+                }
             }
         }
 
@@ -341,7 +412,7 @@ public sealed partial class OnboardingReconciler(
             Report(record, Outcome.Failed, reason, step);
         }
 
-        // ---- Already connected earlier: confirm through ARM reads only ----
+        // ---- Already connected earlier: confirm through the listing only ----
 
         private async Task VerifyConnectedAsync(List<string> ids, CancellationToken cancellationToken)
         {
@@ -351,21 +422,18 @@ public sealed partial class OnboardingReconciler(
             }
 
             observer.StepStarted(scope, OnboardingStep.Verify, ids.Count);
-            var machinesByGroup = new Dictionary<string, Dictionary<string, ArcMachine>>(StringComparer.OrdinalIgnoreCase);
-            foreach (var group in ids.Select(id => Record(id).ResourceGroup ?? _placements[id].ResourceGroup!).Distinct(StringComparer.OrdinalIgnoreCase))
-            {
-                var machines = await owner.WithArmSlotAsync(
-                    ct => owner.Retry.ExecuteAsync(c => owner.Arm.ListAsync(Policy.SubscriptionId, group, c), ct),
-                    cancellationToken).ConfigureAwait(false);
-                machinesByGroup[group] = machines.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
-            }
-
             foreach (var id in ids)
             {
                 var record = Record(id);
-                var group = record.ResourceGroup ?? _placements[id].ResourceGroup!;
-                var name = record.MachineName ?? _placements[id].MachineName!;
-                if (!machinesByGroup[group].TryGetValue(name, out var machine))
+                var group = GroupOf(id);
+                var name = NameOf(id);
+                if (!_listing.TryGetValue(group, out var machines))
+                {
+                    await FailAsync(id, OnboardingStep.Verify, $"Azure Resource Manager: {_listingErrors.GetValueOrDefault(group)}", cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (!machines.TryGetValue(name, out var machine))
                 {
                     // The machine was deleted in Azure: onboard again from the start.
                     Log.MachineVanished(Logger, scope.AccountId, scope.Region, id, group, name);
@@ -384,9 +452,247 @@ public sealed partial class OnboardingReconciler(
             }
         }
 
-        // ---- Step 1: probe the agent and have it make a key ----
+        // ---- The batched strategy: a streaming pipeline ----
 
-        private async Task ProbeAsync(List<string> ids, CancellationToken cancellationToken)
+        /// <summary>
+        /// genkey batches run side by side; as each instance's key arrives it flows into machine creation, created machines
+        /// gather into connect batches (full at 50 per platform, or sent once creation has gone quiet), and every connected
+        /// machine is confirmed at the end from one listing per resource group. A slow batch holds up only its own instances.
+        /// </summary>
+        private async Task RunPipelineAsync(List<string> ids, CancellationToken cancellationToken)
+        {
+            var creates = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
+            var toVerify = new ConcurrentBag<string>();
+            var connects = new ConnectBatcher(this, creates.Reader, (batch, platform, ct) => SendAndWaitAsync(
+                batch,
+                platform,
+                OnboardingStep.Connect,
+                OnboardingStage.ConnectRequesting,
+                OnboardingStage.ConnectRequested,
+                ConnectScript,
+                (id, invocation, c) => OnConnectedAsync(id, invocation, toVerify, c),
+                perInstance: false,
+                ct), cancellationToken);
+
+            foreach (var id in InStages(ids, OnboardingStage.KeyReceived, OnboardingStage.MachineCreating))
+            {
+                creates.Writer.TryWrite(id);
+            }
+
+            foreach (var id in ids.Where(id => Record(id).Stage is OnboardingStage.MachineCreated or OnboardingStage.ConnectRequesting
+                         || (Record(id).Stage == OnboardingStage.ConnectRequested && Record(id).CommandId is null)))
+            {
+                connects.Add(id);
+            }
+
+            var genkeyIds = InStages(ids, OnboardingStage.Discovered, OnboardingStage.KeyRequesting, OnboardingStage.KeyRequested);
+            if (genkeyIds.Count > 0)
+            {
+                observer.StepStarted(scope, OnboardingStep.Genkey, genkeyIds.Count);
+            }
+
+            var genkeys = GenkeyThenCloseAsync(genkeyIds, creates.Writer, cancellationToken);
+            var creators = Task.WhenAll(Enumerable.Range(0, Math.Max(1, Policy.MaxParallelArmCalls)).Select(_ => CreateWorkerAsync(creates.Reader, connects, cancellationToken)));
+            var resumedConnects = RunStepAsync(
+                ids.Where(id => Record(id).Stage == OnboardingStage.ConnectRequested && Record(id).CommandId is not null).ToList(),
+                OnboardingStep.Connect,
+                OnboardingStage.ConnectRequesting,
+                OnboardingStage.ConnectRequested,
+                ConnectScript,
+                (id, invocation, ct) => OnConnectedAsync(id, invocation, toVerify, ct),
+                perInstance: false,
+                cancellationToken,
+                lost: connects.Add);
+
+            try
+            {
+                await Task.WhenAll(genkeys, creators, resumedConnects).ConfigureAwait(false);
+            }
+            finally
+            {
+                await connects.CompleteAsync().ConfigureAwait(false);
+            }
+
+            await VerifyAfterConnectAsync(toVerify.ToList(), cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task GenkeyThenCloseAsync(List<string> ids, ChannelWriter<string> creates, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await RunStepAsync(
+                    ids,
+                    OnboardingStep.Genkey,
+                    OnboardingStage.KeyRequesting,
+                    OnboardingStage.KeyRequested,
+                    GenkeyScript,
+                    async (id, invocation, ct) =>
+                    {
+                        if (await OnProbedAsync(id, invocation, ct).ConfigureAwait(false))
+                        {
+                            creates.TryWrite(id);
+                        }
+                    },
+                    perInstance: false,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                creates.TryComplete();
+            }
+        }
+
+        private int _creating;
+
+        private bool CreationIdle(ChannelReader<string> creates) => Volatile.Read(ref _creating) == 0 && creates.Count == 0;
+
+        private async Task CreateWorkerAsync(ChannelReader<string> creates, ConnectBatcher connects, CancellationToken cancellationToken)
+        {
+            while (await creates.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref _creating);
+                try
+                {
+                    if (!creates.TryRead(out var id))
+                    {
+                        continue;
+                    }
+
+                    if (await CreateMachineSafelyAsync(id, cancellationToken).ConfigureAwait(false))
+                    {
+                        connects.Add(id);
+                    }
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _creating);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Gathers created machines into connect commands of up to 50 per platform. A batch goes when it is full, when
+        /// creation has had nothing in hand for <see cref="OnboardingPolicy.ConnectLinger"/> (so a trickle is not held
+        /// back), after <see cref="OnboardingPolicy.MaxConnectLinger"/> at the most, and when the pass has nothing more to
+        /// add. Keys arrive 50 of a platform at a time, so at the pace ARM writes allow the batches fill up.
+        /// </summary>
+        private sealed class ConnectBatcher(
+            ScopePass pass,
+            ChannelReader<string> creates,
+            Func<string[], Platform, CancellationToken, Task> send,
+            CancellationToken cancellationToken)
+        {
+            private readonly Lock _lock = new();
+            private readonly Dictionary<Platform, List<string>> _pending = [];
+            private readonly List<Task> _running = [];
+            private DateTimeOffset _oldest;
+            private bool _timerArmed;
+
+            public void Add(string id)
+            {
+                lock (_lock)
+                {
+                    var platform = pass.Record(id).Platform;
+                    if (!_pending.TryGetValue(platform, out var list))
+                    {
+                        list = [];
+                        _pending[platform] = list;
+                    }
+
+                    if (_pending.Values.All(l => l.Count == 0))
+                    {
+                        _oldest = pass.Time.GetUtcNow();
+                    }
+
+                    list.Add(id);
+                    if (list.Count >= IRunCommand.MaxInstancesPerCommand)
+                    {
+                        Flush(platform);
+                    }
+                    else if (!_timerArmed)
+                    {
+                        _timerArmed = true;
+                        _running.Add(LingerAsync());
+                    }
+                }
+            }
+
+            private async Task LingerAsync()
+            {
+                while (true)
+                {
+                    await Task.Delay(pass.Policy.PollInterval, pass.Time, cancellationToken).ConfigureAwait(false);
+                    lock (_lock)
+                    {
+                        if (_pending.Values.All(l => l.Count == 0))
+                        {
+                            _timerArmed = false;
+                            return;
+                        }
+
+                        var waited = pass.Time.GetUtcNow() - _oldest;
+                        if ((pass.CreationIdle(creates) && waited >= pass.Policy.ConnectLinger) || waited >= pass.Policy.MaxConnectLinger)
+                        {
+                            foreach (var platform in _pending.Keys.ToList())
+                            {
+                                Flush(platform);
+                            }
+
+                            _timerArmed = false;
+                            return;
+                        }
+                    }
+                }
+            }
+
+            private void Flush(Platform platform)
+            {
+                var list = _pending[platform];
+                if (list.Count == 0)
+                {
+                    return;
+                }
+
+                var batch = list.ToArray();
+                list.Clear();
+                _oldest = pass.Time.GetUtcNow();
+                // Sent outside the caller's lock and thread: the command's whole wait runs in that task.
+                _running.Add(Task.Run(() => send(batch, platform, cancellationToken), CancellationToken.None));
+            }
+
+            /// <summary>Nothing more will be added: sends what is pending and waits for every connect command.</summary>
+            public async Task CompleteAsync()
+            {
+                List<Task> running;
+                lock (_lock)
+                {
+                    foreach (var platform in _pending.Keys.ToList())
+                    {
+                        Flush(platform);
+                    }
+
+                    running = [.. _running];
+                }
+
+                try
+                {
+                    await Task.WhenAll(running).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Only the linger timers end this way, when the pass is over.
+                }
+            }
+        }
+
+        // ---- The per-instance strategy: each instance alone through the three steps ----
+
+        /// <summary>
+        /// The straightforward flow, kept as a baseline to measure against: every instance on its own, one SendCommand per
+        /// instance and step, its result read with GetCommandInvocation every poll interval, its machine read before the PUT
+        /// and again until Connected. Same scripts, stages, store and pacing as the pipeline.
+        /// </summary>
+        private async Task RunPerInstanceAsync(List<string> ids, CancellationToken cancellationToken)
         {
             if (ids.Count == 0)
             {
@@ -394,61 +700,99 @@ public sealed partial class OnboardingReconciler(
             }
 
             observer.StepStarted(scope, OnboardingStep.Genkey, ids.Count);
-            var results = await RunStepAsync(
+            observer.StepStarted(scope, OnboardingStep.Connect, ids.Count);
+            await Parallel.ForEachAsync(
                 ids,
-                OnboardingStep.Genkey,
-                OnboardingStage.KeyRequesting,
-                OnboardingStage.KeyRequested,
-                (platform, _) => OnboardingScripts.ProbeAndGenerateKey(platform),
-                cancellationToken).ConfigureAwait(false);
-
-            foreach (var (id, invocation) in results)
-            {
-                switch (ScriptResults.ReadProbe(invocation))
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Policy.MaxParallelInstances), CancellationToken = cancellationToken },
+                async (id, ct) =>
                 {
-                    case ProbeResult.AgentAbsent:
-                        await SucceedAsync(id, Outcome.Skipped, "the Azure Connected Machine agent is not installed on the instance", r => r with { Stage = OnboardingStage.Discovered, CommandId = null }, cancellationToken).ConfigureAwait(false);
-                        break;
-                    case ProbeResult.AlreadyConnected connected:
-                        await SucceedAsync(
+                    if (Record(id).Stage is OnboardingStage.Discovered or OnboardingStage.KeyRequesting or OnboardingStage.KeyRequested)
+                    {
+                        var keyed = false;
+                        await RunStepAsync([id], OnboardingStep.Genkey, OnboardingStage.KeyRequesting, OnboardingStage.KeyRequested, GenkeyScript,
+                            async (i, invocation, c) => keyed = await OnProbedAsync(i, invocation, c).ConfigureAwait(false), perInstance: true, ct).ConfigureAwait(false);
+                        if (!keyed)
+                        {
+                            return;
+                        }
+                    }
+
+                    if (Record(id).Stage is OnboardingStage.KeyReceived or OnboardingStage.MachineCreating
+                        && !await CreateMachineSafelyAsync(id, ct).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    var toVerify = new ConcurrentBag<string>();
+                    await RunStepAsync([id], OnboardingStep.Connect, OnboardingStage.ConnectRequesting, OnboardingStage.ConnectRequested, ConnectScript,
+                        (i, invocation, c) => OnConnectedAsync(i, invocation, toVerify, c), perInstance: true, ct).ConfigureAwait(false);
+                    await VerifyAsync([.. toVerify], ct).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+
+        // ---- Step 1: probe the agent and have it make a key ----
+
+        private static string GenkeyScript(Platform platform, IReadOnlyList<string> batch) => OnboardingScripts.ProbeAndGenerateKey(platform);
+
+        /// <summary>Settles one probe result; true when the instance now holds a key of its own and can go on to machine creation.</summary>
+        private async Task<bool> OnProbedAsync(string id, CommandInvocation invocation, CancellationToken cancellationToken)
+        {
+            switch (ScriptResults.ReadProbe(invocation))
+            {
+                case ProbeResult.AgentAbsent:
+                    await SucceedAsync(id, Outcome.Skipped, "the Azure Connected Machine agent is not installed on the instance", r => r with { Stage = OnboardingStage.Discovered, CommandId = null }, cancellationToken).ConfigureAwait(false);
+                    return false;
+                case ProbeResult.AlreadyConnected connected:
+                    await SucceedAsync(
+                        id,
+                        Outcome.AlreadyConnected,
+                        connected.ResourceId is null ? "the agent on the instance is already connected" : $"the agent on the instance is already connected as {connected.ResourceId}",
+                        r => r with { Stage = OnboardingStage.Discovered, CommandId = null, ResourceId = r.CreatedByArcboard ? r.ResourceId : connected.ResourceId },
+                        cancellationToken).ConfigureAwait(false);
+                    return false;
+                case ProbeResult.Key key:
+                    var holder = await owner.KeyHolderAsync(Record(id).Key, key.PublicKey, cancellationToken).ConfigureAwait(false);
+                    if (holder is not null)
+                    {
+                        // Two instances printing one key means a cloned disk or a replayed output: whoever connects with it
+                        // could act as the other machine, so the key is refused and no machine is made for it.
+                        await FailAsync(
                             id,
-                            Outcome.AlreadyConnected,
-                            connected.ResourceId is null ? "the agent on the instance is already connected" : $"the agent on the instance is already connected as {connected.ResourceId}",
-                            r => r with { Stage = OnboardingStage.Discovered, CommandId = null, ResourceId = r.CreatedByArcboard ? r.ResourceId : connected.ResourceId },
+                            OnboardingStep.Genkey,
+                            $"the instance printed a public key (SHA-256 {key.Fingerprint}) already registered for instance {holder}; refusing it (was the instance cloned from another's disk?). Delete the key file on the instance or re-image it, then sync again",
+                            r => r with { Stage = OnboardingStage.Discovered, CommandId = null },
                             cancellationToken).ConfigureAwait(false);
-                        break;
-                    case ProbeResult.Key key:
-                        await SaveAsync(Record(id) with { Stage = OnboardingStage.KeyReceived, PublicKey = key.PublicKey, CommandId = null, Attempts = 0 }, cancellationToken).ConfigureAwait(false);
-                        Log.KeyReceived(Logger, scope.AccountId, scope.Region, id, key.Fingerprint);
-                        break;
-                    case ProbeResult.Failed failed:
-                        await FailAsync(id, OnboardingStep.Genkey, failed.Reason, r => r with { Stage = OnboardingStage.Discovered, CommandId = null }, cancellationToken).ConfigureAwait(false);
-                        break;
-                }
+                        return false;
+                    }
+
+                    await SaveAsync(Record(id) with { Stage = OnboardingStage.KeyReceived, PublicKey = key.PublicKey, CommandId = null, Attempts = 0 }, cancellationToken).ConfigureAwait(false);
+                    Log.KeyReceived(Logger, scope.AccountId, scope.Region, id, key.Fingerprint);
+                    observer.StepProgress(scope, OnboardingStep.Genkey);
+                    return true;
+                case ProbeResult.Failed failed:
+                    await FailAsync(id, OnboardingStep.Genkey, failed.Reason, r => r with { Stage = OnboardingStage.Discovered, CommandId = null }, cancellationToken).ConfigureAwait(false);
+                    return false;
+                default:
+                    return false;
             }
         }
 
         // ---- Step 2: create the machine in Azure with the instance's public key ----
 
-        private async Task CreateMachinesAsync(List<string> ids, CancellationToken cancellationToken)
+        /// <summary>Creates the machine; true when it exists with this instance's key. Failures settle the instance.</summary>
+        private async Task<bool> CreateMachineSafelyAsync(string id, CancellationToken cancellationToken)
         {
-            if (ids.Count == 0)
+            try
             {
-                return;
+                await CreateMachineAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CloudException error)
+            {
+                await FailAsync(id, OnboardingStep.CreateMachine, $"Azure Resource Manager: {error.Message}", cancellationToken).ConfigureAwait(false);
+                return false;
             }
 
-            observer.StepStarted(scope, OnboardingStep.CreateMachine, ids.Count);
-            await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Policy.MaxParallelArmCalls, CancellationToken = cancellationToken }, async (id, ct) =>
-            {
-                try
-                {
-                    await CreateMachineAsync(id, ct).ConfigureAwait(false);
-                }
-                catch (CloudException error)
-                {
-                    await FailAsync(id, OnboardingStep.CreateMachine, $"Azure Resource Manager: {error.Message}", ct).ConfigureAwait(false);
-                }
-            }).ConfigureAwait(false);
+            return !_reports.ContainsKey(id) && Record(id).Stage == OnboardingStage.MachineCreated;
         }
 
         private async Task CreateMachineAsync(string id, CancellationToken cancellationToken)
@@ -473,7 +817,24 @@ public sealed partial class OnboardingReconciler(
             }
 
             var machineRef = new MachineRef(Policy.SubscriptionId, record.ResourceGroup!, record.MachineName!);
-            var existing = await owner.WithArmSlotAsync(ct => owner.Retry.ExecuteAsync(c => owner.Arm.GetAsync(machineRef, c), ct), cancellationToken).ConfigureAwait(false);
+            var claimedBy = owner.ClaimName(machineRef, record.Key);
+            if (claimedBy is not null)
+            {
+                await FailAsync(
+                    id,
+                    OnboardingStep.CreateMachine,
+                    $"instance {claimedBy} is also placed at machine '{machineRef.Name}' in resource group '{machineRef.ResourceGroup}'; machine names must be unique (add {{instanceId}} to azure.machineName)",
+                    r => r with { Stage = OnboardingStage.KeyReceived },
+                    cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            // The listing taken at the start of this pass shows every machine that existed then; a name it does not show
+            // needs no read before the PUT. Names it shows (and every name when there is no listing) are read fresh.
+            var mustRead = Policy.Strategy == OnboardingStrategy.PerInstance || !_listing.TryGetValue(machineRef.ResourceGroup, out var listed) || listed.ContainsKey(machineRef.Name);
+            var existing = mustRead
+                ? await owner.WithArmSlotAsync(ct => owner.Retry.ExecuteAsync(c => owner.Arm.GetAsync(machineRef, c), ct), cancellationToken).ConfigureAwait(false)
+                : null;
             if (existing is not null)
             {
                 if (!OnboardingPolicy.IsManagedBy(existing.Tags, record.Key))
@@ -497,6 +858,7 @@ public sealed partial class OnboardingReconciler(
                 if (string.Equals(existing.ClientPublicKey, record.PublicKey, StringComparison.Ordinal))
                 {
                     await SaveAsync(record with { Stage = OnboardingStage.MachineCreated, ResourceId = existing.Id, CreatedByArcboard = true }, cancellationToken).ConfigureAwait(false);
+                    observer.StepProgress(scope, OnboardingStep.CreateMachine);
                     return;
                 }
             }
@@ -505,46 +867,31 @@ public sealed partial class OnboardingReconciler(
             var machine = await owner.WithArmSlotAsync(ct => owner.Retry.ExecuteAsync(c => owner.Arm.PutAsync(machineRef, spec, c), ct), cancellationToken).ConfigureAwait(false);
             await SaveAsync(Record(id) with { Stage = OnboardingStage.MachineCreated, ResourceId = machine.Id, CreatedByArcboard = true, Attempts = 0 }, cancellationToken).ConfigureAwait(false);
             Log.MachineCreated(Logger, scope.AccountId, scope.Region, id, machine.Id);
+            observer.StepProgress(scope, OnboardingStep.CreateMachine);
         }
 
         // ---- Step 3: connect the agent with its saved key, then confirm through ARM ----
 
-        private async Task ConnectAsync(List<string> ids, CancellationToken cancellationToken)
+        private string ConnectScript(Platform platform, IReadOnlyList<string> batch) =>
+            OnboardingScripts.Connect(platform, batch.Select(ConnectParametersFor).ToList());
+
+        private async Task OnConnectedAsync(string id, CommandInvocation invocation, ConcurrentBag<string> toVerify, CancellationToken cancellationToken)
         {
-            if (ids.Count == 0)
+            var result = ScriptResults.ReadConnect(invocation);
+            if (result.Verdict is ConnectVerdict.Connected or ConnectVerdict.AlreadyConnected)
             {
-                return;
+                toVerify.Add(id);
+                observer.StepProgress(scope, OnboardingStep.Connect);
             }
-
-            observer.StepStarted(scope, OnboardingStep.Connect, ids.Count);
-            var results = await RunStepAsync(
-                ids,
-                OnboardingStep.Connect,
-                OnboardingStage.ConnectRequesting,
-                OnboardingStage.ConnectRequested,
-                (platform, batch) => OnboardingScripts.Connect(platform, batch.Select(ConnectParametersFor).ToList()),
-                cancellationToken).ConfigureAwait(false);
-
-            var toVerify = new List<string>();
-            foreach (var (id, invocation) in results)
+            else if (result.NeedsNewKey)
             {
-                var result = ScriptResults.ReadConnect(invocation);
-                if (result.Verdict is ConnectVerdict.Connected or ConnectVerdict.AlreadyConnected)
-                {
-                    toVerify.Add(id);
-                }
-                else if (result.NeedsNewKey)
-                {
-                    // The saved key is gone or does not match the registered one: start again from genkey; the machine is reused.
-                    await FailAsync(id, OnboardingStep.Connect, $"{result.Reason}; a new key will be made on the next pass", r => r with { Stage = OnboardingStage.Discovered, CommandId = null }, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await FailAsync(id, OnboardingStep.Connect, result.Reason ?? "azcmagent connect failed", r => r with { Stage = OnboardingStage.MachineCreated, CommandId = null }, cancellationToken).ConfigureAwait(false);
-                }
+                // The saved key is gone or does not match the registered one: start again from genkey; the machine is reused.
+                await FailAsync(id, OnboardingStep.Connect, $"{result.Reason}; a new key will be made on the next pass", r => r with { Stage = OnboardingStage.Discovered, CommandId = null }, cancellationToken).ConfigureAwait(false);
             }
-
-            await VerifyAsync(toVerify, cancellationToken).ConfigureAwait(false);
+            else
+            {
+                await FailAsync(id, OnboardingStep.Connect, result.Reason ?? "azcmagent connect failed", r => r with { Stage = OnboardingStage.MachineCreated, CommandId = null }, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         private ConnectParameters ConnectParametersFor(string id)
@@ -562,7 +909,11 @@ public sealed partial class OnboardingReconciler(
                 Guid.NewGuid());
         }
 
-        private async Task VerifyAsync(List<string> ids, CancellationToken cancellationToken)
+        /// <summary>
+        /// Confirms the machines whose agents reported success from one listing per resource group; only the ones the
+        /// listing does not yet show Connected are read on their own, until <see cref="OnboardingPolicy.VerifyTimeout"/>.
+        /// </summary>
+        private async Task VerifyAfterConnectAsync(List<string> ids, CancellationToken cancellationToken)
         {
             if (ids.Count == 0)
             {
@@ -570,6 +921,32 @@ public sealed partial class OnboardingReconciler(
             }
 
             observer.StepStarted(scope, OnboardingStep.Verify, ids.Count);
+            var groups = ids.Select(GroupOf).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            var notYet = new List<string>();
+            // A group that cannot be listed leaves its machines to be read one by one.
+            await ListGroupsAsync(groups, cancellationToken).ConfigureAwait(false);
+            foreach (var id in ids)
+            {
+                if (_listing.TryGetValue(GroupOf(id), out var machines) && machines.TryGetValue(NameOf(id), out var machine) && machine.IsConnected)
+                {
+                    await SucceedAsync(id, Outcome.Onboarded, "onboarded: Azure reports the machine Connected", r => r with { Stage = OnboardingStage.Connected, CommandId = null, ResourceId = machine.Id }, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    notYet.Add(id);
+                }
+            }
+
+            await VerifyAsync(notYet, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task VerifyAsync(List<string> ids, CancellationToken cancellationToken)
+        {
+            if (ids.Count == 0)
+            {
+                return;
+            }
+
             await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Policy.MaxParallelArmCalls, CancellationToken = cancellationToken }, async (id, ct) =>
             {
                 var record = Record(id);
@@ -606,45 +983,72 @@ public sealed partial class OnboardingReconciler(
         // ---- Run Command, shared by genkey and connect ----
 
         /// <summary>
-        /// Brings every instance to a finished invocation of this step's command: first reads the result of a command
-        /// an earlier pass sent (never re-sending while it may still run), then sends new commands in batches of 50 per
-        /// platform, recording the intent before and the command id after each send, and waits for the results.
-        /// Instances with no result by the deadline are settled as Failed and keep their command id for the next pass.
+        /// Brings every instance to a finished invocation of this step's command and hands each one to
+        /// <paramref name="onFinished"/> as soon as it finishes. A command an earlier pass sent is read first (never
+        /// re-sent while it may still run); new commands go in batches of 50 per platform (of 1 for the per-instance
+        /// strategy), the intent recorded before and the command id after each send. Instances with no result by the
+        /// deadline are settled as Failed and keep their command id for the next pass. Instances whose earlier command
+        /// left no trace go to <paramref name="lost"/> when given, or are sent again here.
         /// </summary>
-        private async Task<List<(string Id, CommandInvocation Invocation)>> RunStepAsync(
-            List<string> ids,
+        private async Task RunStepAsync(
+            IReadOnlyList<string> ids,
             OnboardingStep step,
             OnboardingStage requesting,
             OnboardingStage requested,
             Func<Platform, IReadOnlyList<string>, string> scriptFor,
-            CancellationToken cancellationToken)
+            Func<string, CommandInvocation, CancellationToken, Task> onFinished,
+            bool perInstance,
+            CancellationToken cancellationToken,
+            Action<string>? lost = null)
         {
-            var finished = new ConcurrentBag<(string, CommandInvocation)>();
-            var waits = new List<Task>();
+            if (ids.Count == 0)
+            {
+                return;
+            }
+
+            var batchSize = perInstance ? 1 : IRunCommand.MaxInstancesPerCommand;
             var toSend = ids.Where(id => Record(id).Stage != requested || Record(id).CommandId is null).ToList();
+            var waits = new List<Task>();
             var now = owner.Time.GetUtcNow();
 
             foreach (var group in ids.Where(id => Record(id).Stage == requested && Record(id).CommandId is not null).GroupBy(id => Record(id).CommandId!))
             {
                 // An earlier pass sent this command: read what became of it before deciding anything else.
                 var sentAt = Record(group.First()).CommandSentAt ?? now;
-                waits.Add(WaitAsync(group.Key, group.ToList(), sentAt, step, finished, resendIfLost: toSend, cancellationToken));
-            }
-
-            await Task.WhenAll(waits).ConfigureAwait(false);
-            waits.Clear();
-
-            foreach (var platformGroup in toSend.GroupBy(id => Record(id).Platform))
-            {
-                foreach (var batch in platformGroup.Chunk(IRunCommand.MaxInstancesPerCommand))
+                var members = group.ToList();
+                waits.Add(Task.Run(async () =>
                 {
-                    waits.Add(SendAndWaitAsync(batch, platformGroup.Key, step, requesting, requested, scriptFor, finished, cancellationToken));
-                }
+                    var resend = new List<string>();
+                    await WaitAsync(group.Key, members, sentAt, step, onFinished, resend, perInstance, cancellationToken).ConfigureAwait(false);
+                    if (lost is not null)
+                    {
+                        resend.ForEach(lost);
+                    }
+                    else
+                    {
+                        await SendAllAsync(resend, batchSize, step, requesting, requested, scriptFor, onFinished, perInstance, cancellationToken).ConfigureAwait(false);
+                    }
+                }, cancellationToken));
             }
 
+            waits.Add(SendAllAsync(toSend, batchSize, step, requesting, requested, scriptFor, onFinished, perInstance, cancellationToken));
             await Task.WhenAll(waits).ConfigureAwait(false);
-            return finished.ToList();
         }
+
+        private Task SendAllAsync(
+            List<string> ids,
+            int batchSize,
+            OnboardingStep step,
+            OnboardingStage requesting,
+            OnboardingStage requested,
+            Func<Platform, IReadOnlyList<string>, string> scriptFor,
+            Func<string, CommandInvocation, CancellationToken, Task> onFinished,
+            bool perInstance,
+            CancellationToken cancellationToken) =>
+            Task.WhenAll(ids
+                .GroupBy(id => Record(id).Platform)
+                .SelectMany(platformGroup => platformGroup.Chunk(batchSize).Select(batch =>
+                    SendAndWaitAsync(batch, platformGroup.Key, step, requesting, requested, scriptFor, onFinished, perInstance, cancellationToken))));
 
         private async Task SendAndWaitAsync(
             string[] batch,
@@ -653,7 +1057,8 @@ public sealed partial class OnboardingReconciler(
             OnboardingStage requesting,
             OnboardingStage requested,
             Func<Platform, IReadOnlyList<string>, string> scriptFor,
-            ConcurrentBag<(string, CommandInvocation)> finished,
+            Func<string, CommandInvocation, CancellationToken, Task> onFinished,
+            bool perInstance,
             CancellationToken cancellationToken)
         {
             string script;
@@ -669,6 +1074,11 @@ public sealed partial class OnboardingReconciler(
                 }
 
                 return;
+            }
+
+            if (step == OnboardingStep.Connect && !perInstance)
+            {
+                observer.StepStarted(scope, step, batch.Length);
             }
 
             await SaveAllAsync(batch.Select(id => Record(id) with { Stage = requesting, CommandId = null }).ToList(), cancellationToken).ConfigureAwait(false);
@@ -692,7 +1102,7 @@ public sealed partial class OnboardingReconciler(
             var sentAt = owner.Time.GetUtcNow();
             await SaveAllAsync(batch.Select(id => Record(id) with { Stage = requested, CommandId = commandId, CommandSentAt = sentAt }).ToList(), cancellationToken).ConfigureAwait(false);
             Log.CommandSent(Logger, scope.AccountId, scope.Region, step.Name(), commandId, batch.Length);
-            await WaitAsync(commandId, batch, sentAt, step, finished, resendIfLost: null, cancellationToken).ConfigureAwait(false);
+            await WaitAsync(commandId, batch, sentAt, step, onFinished, resendIfLost: null, perInstance, cancellationToken).ConfigureAwait(false);
         }
 
         private async Task WaitAsync(
@@ -700,8 +1110,9 @@ public sealed partial class OnboardingReconciler(
             IReadOnlyCollection<string> ids,
             DateTimeOffset sentAt,
             OnboardingStep step,
-            ConcurrentBag<(string, CommandInvocation)> finished,
+            Func<string, CommandInvocation, CancellationToken, Task> onFinished,
             List<string>? resendIfLost,
+            bool perInstance,
             CancellationToken cancellationToken)
         {
             var pending = new HashSet<string>(ids, StringComparer.Ordinal);
@@ -711,10 +1122,36 @@ public sealed partial class OnboardingReconciler(
 
             while (pending.Count > 0)
             {
-                IReadOnlyList<CommandInvocation> invocations;
+                List<CommandInvocation> finished = [];
                 try
                 {
-                    invocations = await owner.Retry.ExecuteAsync(ct => owner.RunCommand.ListInvocationsAsync(scope, commandId, ct), cancellationToken).ConfigureAwait(false);
+                    if (perInstance)
+                    {
+                        foreach (var id in pending)
+                        {
+                            var one = await owner.Retry.ExecuteAsync(ct => owner.RunCommand.GetInvocationAsync(scope, commandId, id, ct), cancellationToken).ConfigureAwait(false);
+                            if (one is not null)
+                            {
+                                seen.Add(id);
+                                if (one.IsFinished)
+                                {
+                                    finished.Add(one);
+                                }
+                            }
+                        }
+                    }
+                    else
+                    {
+                        var invocations = await owner.Retry.ExecuteAsync(ct => owner.RunCommand.ListInvocationsAsync(scope, commandId, ct), cancellationToken).ConfigureAwait(false);
+                        foreach (var invocation in invocations.Where(i => pending.Contains(i.InstanceId)))
+                        {
+                            seen.Add(invocation.InstanceId);
+                            if (invocation.IsFinished)
+                            {
+                                finished.Add(await CompleteOutputAsync(commandId, invocation, cancellationToken).ConfigureAwait(false));
+                            }
+                        }
+                    }
                 }
                 catch (CloudException error)
                 {
@@ -726,14 +1163,10 @@ public sealed partial class OnboardingReconciler(
                     return;
                 }
 
-                foreach (var invocation in invocations.Where(i => pending.Contains(i.InstanceId)))
+                foreach (var invocation in finished)
                 {
-                    seen.Add(invocation.InstanceId);
-                    if (invocation.IsFinished)
-                    {
-                        pending.Remove(invocation.InstanceId);
-                        finished.Add((invocation.InstanceId, await CompleteOutputAsync(commandId, invocation, cancellationToken).ConfigureAwait(false)));
-                    }
+                    pending.Remove(invocation.InstanceId);
+                    await onFinished(invocation.InstanceId, invocation, cancellationToken).ConfigureAwait(false);
                 }
 
                 var now = owner.Time.GetUtcNow();
@@ -743,10 +1176,7 @@ public sealed partial class OnboardingReconciler(
                     foreach (var id in pending.Where(id => !seen.Contains(id)).ToList())
                     {
                         pending.Remove(id);
-                        lock (resendIfLost)
-                        {
-                            resendIfLost.Add(id);
-                        }
+                        resendIfLost.Add(id);
                     }
                 }
 

@@ -4,7 +4,8 @@ namespace Arcboard.Core.Onboarding;
 
 /// <summary>
 /// Retries a call that failed transiently with full-jitter exponential backoff, waiting at least as long as the
-/// service asked (Retry-After). Permanent failures and the last transient one propagate.
+/// service asked (Retry-After). Permanent failures and the last transient one propagate. Throttling is not a failure
+/// of the call: it waits as asked and never uses up an attempt, so only cancellation ends a throttled call.
 /// </summary>
 public sealed class TransientRetry(TimeProvider time, int maxAttempts, TimeSpan baseDelay, TimeSpan maxDelay, Random? random = null)
 {
@@ -15,15 +16,24 @@ public sealed class TransientRetry(TimeProvider time, int maxAttempts, TimeSpan 
 
     public async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var attempt = 1;
+        var throttled = 0;
+        while (true)
         {
             try
             {
                 return await call(cancellationToken).ConfigureAwait(false);
             }
+            catch (CloudException error) when (error.IsThrottling)
+            {
+                throttled++;
+                var delay = DelayFor(Math.Min(throttled, 6), error.RetryAfter);
+                Retrying?.Invoke(attempt, error, delay);
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            }
             catch (CloudException error) when (error.IsTransient && attempt < maxAttempts)
             {
-                var delay = DelayFor(attempt, error.RetryAfter);
+                var delay = DelayFor(attempt++, error.RetryAfter);
                 Retrying?.Invoke(attempt, error, delay);
                 await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
             }

@@ -24,6 +24,9 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>Saves several records in one transaction: all or none.</summary>
     Task SaveAllAsync(IReadOnlyCollection<InstanceRecord> records, CancellationToken cancellationToken);
 
+    /// <summary>Every instance whose record holds this public key (base64 PKCS#1, as recorded).</summary>
+    Task<IReadOnlyList<InstanceKey>> FindByPublicKeyAsync(string publicKey, CancellationToken cancellationToken);
+
     Task DeleteAsync(InstanceKey key, CancellationToken cancellationToken);
 
     /// <summary>Runs the database's own integrity check plus Arcboard's invariants; returns the problems found (empty when sound).</summary>

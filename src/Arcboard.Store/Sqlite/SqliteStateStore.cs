@@ -132,6 +132,26 @@ public sealed class SqliteStateStore : IStateStore
         }, cancellationToken);
     }
 
+    public Task<IReadOnlyList<InstanceKey>> FindByPublicKeyAsync(string publicKey, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(publicKey);
+        return RunAsync(connection =>
+        {
+            // Served by ix_instances_public_key: one index probe per key received.
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT account_id, region, instance_id FROM instances WHERE public_key = $k";
+            command.Parameters.AddWithValue("$k", publicKey);
+            using var reader = command.ExecuteReader();
+            var keys = new List<InstanceKey>();
+            while (reader.Read())
+            {
+                keys.Add(new InstanceKey(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+
+            return (IReadOnlyList<InstanceKey>)keys;
+        }, cancellationToken);
+    }
+
     public Task DeleteAsync(InstanceKey key, CancellationToken cancellationToken) =>
         RunAsync(connection =>
         {

@@ -121,38 +121,46 @@ public sealed class ArmMachinesClientTests
     }
 
     [Fact]
-    public async Task A_429_is_retried_after_the_servers_Retry_After()
+    public async Task A_429_is_not_retried_by_the_pipeline_but_surfaces_at_once_with_its_Retry_After()
     {
-        var attempts = 0;
-        var fake = new FakeArm
-        {
-            Respond = _ => Interlocked.Increment(ref attempts) == 1
-                ? FakeArm.Error(HttpStatusCode.TooManyRequests, "TooManyRequests", "throttled", retryAfter: "1")
-                : FakeArm.Json(MachineJson(Machine.Name)),
-        };
-
-        var watch = Stopwatch.StartNew();
-        var machine = await fake.Client().GetAsync(Machine, CancellationToken.None);
-
-        machine.ShouldNotBeNull();
-        attempts.ShouldBe(2);
-        // The client's own backoff is 1 ms here; only Retry-After explains the wait.
-        watch.Elapsed.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(900));
-    }
-
-    [Fact]
-    public async Task Throttling_that_outlasts_the_retries_is_transient_with_the_servers_Retry_After()
-    {
-        var fake = new FakeArm { Respond = _ => FakeArm.Error(HttpStatusCode.TooManyRequests, "TooManyRequests", "Number of write requests for subscription exceeded.", retryAfter: "0") };
+        // The quota gate, not this one call, waits: it pauses every caller of the subscription's bucket together.
+        var fake = new FakeArm { Respond = _ => FakeArm.Error(HttpStatusCode.TooManyRequests, "TooManyRequests", "Number of write requests for subscription exceeded.", retryAfter: "7") };
 
         var ex = await Should.ThrowAsync<CloudException>(() => fake.Client(maxRetries: 2).PutAsync(Machine, new MachineSpec("eastus", "k", Guid.NewGuid(), Platform.Linux, new Dictionary<string, string>()), CancellationToken.None));
 
-        fake.Calls.Count.ShouldBe(3);
+        fake.Calls.Count.ShouldBe(1);
         ex.Service.ShouldBe("arm");
         ex.IsTransient.ShouldBeTrue();
         ex.IsThrottling.ShouldBeTrue();
         ex.StatusCode.ShouldBe(429);
-        ex.RetryAfter.ShouldBe(TimeSpan.Zero);
+        ex.RetryAfter.ShouldBe(TimeSpan.FromSeconds(7));
+    }
+
+    [Fact]
+    public async Task Remaining_quota_headers_reach_the_gate_per_subscription_and_kind()
+    {
+        var feedback = new RecordingFeedback();
+        var fake = new FakeArm
+        {
+            Respond = _ =>
+            {
+                var response = FakeArm.Json(MachineJson(Machine.Name));
+                response.Headers.Add("x-ms-ratelimit-remaining-subscription-reads", "249");
+                return response;
+            },
+        };
+        var options = new Arcboard.Azure.ArmClientOptions { Transport = new global::Azure.Core.Pipeline.HttpClientTransport(new HttpClient(fake, disposeHandler: false)) };
+
+        await new Arcboard.Azure.ArmMachinesClient(AzureTestSupport.Options, new StaticToken(), options, null, feedback).GetAsync(Machine, CancellationToken.None);
+
+        feedback.Reports.ShouldBe([(Arcboard.Core.Cloud.Pacing.QuotaKey.ArmReads(Machine.SubscriptionId), 249L)]);
+    }
+
+    private sealed class RecordingFeedback : Arcboard.Core.Cloud.Pacing.IQuotaFeedback
+    {
+        public List<(Arcboard.Core.Cloud.Pacing.QuotaKey, long)> Reports { get; } = [];
+
+        public void Remaining(Arcboard.Core.Cloud.Pacing.QuotaKey key, long remaining) => Reports.Add((key, remaining));
     }
 
     [Fact]

@@ -21,6 +21,9 @@ internal sealed class FakeInstance(string id, Platform platform = Platform.Linux
 
     /// <summary>When set, the instance answers every script with this output instead of running it.</summary>
     public string? GarbageOutput { get; set; }
+
+    /// <summary>The genkey command sent to this instance stays in progress until <see cref="FakeAws.ReleaseHeld"/>.</summary>
+    public bool HoldGenkey { get; set; }
 }
 
 internal sealed class FakeAws : IAwsInventory, IRunCommand
@@ -44,6 +47,13 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
     /// <summary>Thrown by the next SendAsync after it has delivered the command, to play a crash right after sending.</summary>
     public Exception? ThrowAfterNextSend { get; set; }
 
+    /// <summary>How many of the next sends are refused with SSM's ThrottlingException before one goes through.</summary>
+    public int ThrottleSends;
+
+    public int GetCalls;
+
+    private readonly ConcurrentDictionary<string, List<CommandInvocation>> _held = new();
+
     /// <summary>When true, sent commands never finish.</summary>
     public bool Hang { get; set; }
 
@@ -61,6 +71,11 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
     public Task<string> SendAsync(AwsScope scope, Platform platform, IReadOnlyList<string> instanceIds, string script, TimeSpan executionTimeout, CancellationToken cancellationToken)
     {
         instanceIds.Count.ShouldBeLessThanOrEqualTo(IRunCommand.MaxInstancesPerCommand);
+        if (Interlocked.Decrement(ref ThrottleSends) >= 0)
+        {
+            throw new CloudException("ssm", "ThrottlingException", "Rate exceeded", isTransient: true, null, 400);
+        }
+
         var commandId = $"cmd-{Interlocked.Increment(ref _next)}";
         lock (Sent)
         {
@@ -70,6 +85,12 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
         _commands[commandId] = Hang
             ? instanceIds.Select(id => new CommandInvocation(id, CommandStatus.InProgress, -1, "", "")).ToList()
             : instanceIds.Select(id => Run(Instances.Single(i => i.Id == id), script)).ToList();
+        if (script.Contains("azcmagent genkey", StringComparison.Ordinal) && instanceIds.Any(id => Instances.Single(i => i.Id == id).HoldGenkey))
+        {
+            // A slow batch: its results exist but stay unseen until the test releases them.
+            _held[commandId] = _commands[commandId];
+            _commands[commandId] = instanceIds.Select(id => new CommandInvocation(id, CommandStatus.InProgress, -1, "", "")).ToList();
+        }
 
         if (ThrowAfterNextSend is { } crash)
         {
@@ -86,20 +107,48 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
         return Task.FromResult<IReadOnlyList<CommandInvocation>>(_commands.TryGetValue(commandId, out var list) ? list : []);
     }
 
-    public Task<CommandInvocation?> GetInvocationAsync(AwsScope scope, string commandId, string instanceId, CancellationToken cancellationToken) =>
-        Task.FromResult(_commands.TryGetValue(commandId, out var list) ? list.FirstOrDefault(i => i.InstanceId == instanceId) : null);
+    public Task<CommandInvocation?> GetInvocationAsync(AwsScope scope, string commandId, string instanceId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref GetCalls);
+        return Task.FromResult(_commands.TryGetValue(commandId, out var list) ? list.FirstOrDefault(i => i.InstanceId == instanceId) : null);
+    }
+
+    /// <summary>Lets the held results of every slow genkey command be seen.</summary>
+    public void ReleaseHeld()
+    {
+        foreach (var (commandId, results) in _held)
+        {
+            _commands[commandId] = results;
+        }
+
+        _held.Clear();
+    }
 
     public void Finish(string commandId) =>
         _commands[commandId] = _commands[commandId].Select(i => i with { Status = CommandStatus.Success }).ToList();
 
-    // Making 2048-bit keys costs tens of milliseconds each; a few real keys are enough for the reconciler's logic.
-    private static readonly string[] KeyPool = Enumerable.Range(0, 4).Select(_ =>
+    /// <summary>
+    /// A distinct, well-formed 2048-bit RSAPublicKey per call. Generating real key pairs costs tens of milliseconds each;
+    /// the connector only ever sees the public half, and every instance must print a key of its own.
+    /// </summary>
+    public static string NewPublicKey()
     {
-        using var rsa = RSA.Create(2048);
-        return Convert.ToBase64String(rsa.ExportRSAPublicKey());
-    }).ToArray();
+        var modulus = new byte[257];
+        RandomNumberGenerator.Fill(modulus.AsSpan(1));
+        modulus[1] |= 0x80;
+        modulus[^1] |= 0x01;
+        var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            writer.WriteIntegerUnsigned(modulus.AsSpan(1));
+            writer.WriteInteger(65537);
+        }
 
-    private int _keys;
+        return Convert.ToBase64String(writer.Encode());
+    }
+
+    /// <summary>When set, every genkey prints this key instead of a fresh one (a cloned disk).</summary>
+    public string? SharedKey { get; set; }
 
     private CommandInvocation Run(FakeInstance instance, string script)
     {
@@ -120,7 +169,7 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
                 return Ok(instance, "ARCBOARD-CONNECTED {\"status\":\"Connected\",\"resourceId\":\"/subscriptions/x/resourceGroups/other/providers/Microsoft.HybridCompute/machines/" + instance.Id + "\"}");
             }
 
-            instance.SavedPublicKey = KeyPool[Interlocked.Increment(ref _keys) % KeyPool.Length];
+            instance.SavedPublicKey = SharedKey ?? NewPublicKey();
             return Ok(instance, "ARCBOARD-KEY " + instance.SavedPublicKey);
         }
 
@@ -154,9 +203,13 @@ internal sealed class FakeArm : IArcMachines
     /// <summary>Errors thrown by the next calls of any kind, in order.</summary>
     public ConcurrentQueue<CloudException> Faults { get; } = new();
 
+    /// <summary>Errors thrown by the next writes (resource group or machine PUTs), in order.</summary>
+    public ConcurrentQueue<CloudException> WriteFaults { get; } = new();
+
     public Task EnsureResourceGroupAsync(string subscriptionId, string resourceGroup, string location, CancellationToken cancellationToken)
     {
         Fault();
+        WriteFault();
         Interlocked.Increment(ref Writes);
         ResourceGroups.Add(resourceGroup);
         return Task.CompletedTask;
@@ -172,6 +225,7 @@ internal sealed class FakeArm : IArcMachines
     public Task<ArcMachine> PutAsync(MachineRef machine, MachineSpec spec, CancellationToken cancellationToken)
     {
         Fault();
+        WriteFault();
         Interlocked.Increment(ref Writes);
         var existing = Machines.GetValueOrDefault(machine.Name);
         var created = new ArcMachine(machine.ResourceId, machine.Name, spec.Location, existing?.Status, existing?.VmId ?? spec.VmId, spec.ClientPublicKey, "Succeeded", null, spec.Tags);
@@ -190,6 +244,14 @@ internal sealed class FakeArm : IArcMachines
     {
         Machines.TryRemove(machine.Name, out _);
         return Task.CompletedTask;
+    }
+
+    private void WriteFault()
+    {
+        if (WriteFaults.TryDequeue(out var fault))
+        {
+            throw fault;
+        }
     }
 
     private void Fault()
@@ -234,6 +296,9 @@ internal sealed class MemoryStore : IStateStore
 
         return Task.CompletedTask;
     }
+
+    public Task<IReadOnlyList<InstanceKey>> FindByPublicKeyAsync(string publicKey, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<InstanceKey>>(_records.Values.Where(r => r.PublicKey == publicKey).Select(r => r.Key).ToList());
 
     public Task DeleteAsync(InstanceKey key, CancellationToken cancellationToken)
     {

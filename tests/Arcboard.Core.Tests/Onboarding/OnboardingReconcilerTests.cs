@@ -102,6 +102,8 @@ public sealed class OnboardingReconcilerTests
 
         report.Count(Outcome.Onboarded).ShouldBe(120);
         // 90 Linux -> 2 commands, 30 Windows -> 1 command; for genkey and again for connect.
+        aws.Sent.Count(s => s.Script.Contains("azcmagent genkey", StringComparison.Ordinal)).ShouldBe(3);
+        aws.Sent.Count(s => s.Script.Contains("connect existing", StringComparison.Ordinal)).ShouldBe(3);
         aws.Sent.Count.ShouldBe(6);
         aws.Sent.ShouldAllBe(s => s.InstanceIds.Length <= 50);
         _arm.Writes.ShouldBe(120 + 1);
@@ -204,7 +206,7 @@ public sealed class OnboardingReconcilerTests
     public async Task A_permanent_arm_error_fails_the_instance_and_the_next_pass_resumes_from_the_recorded_key()
     {
         var aws = new FakeAws(_arm, new FakeInstance("i-00000001"));
-        _arm.Faults.Enqueue(new CloudException("arm", "AuthorizationFailed", "the client has no permission", isTransient: false, null, 403));
+        _arm.WriteFaults.Enqueue(new CloudException("arm", "AuthorizationFailed", "the client has no permission", isTransient: false, null, 403));
 
         var first = await SyncAsync(aws);
         first.Instances.Single().FailedStep.ShouldBe("create-machine");

@@ -1,0 +1,192 @@
+using Arcboard.Core.Cloud;
+using Arcboard.Core.Cloud.Pacing;
+using Arcboard.Core.Fleet;
+using Arcboard.Core.Onboarding;
+using Arcboard.Core.State;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Arcboard.Core.Tests.Onboarding;
+
+public sealed class PipelineTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeArm _arm = new();
+    private readonly MemoryStore _store = new();
+
+    private OnboardingReconciler Reconciler(IAwsInventory inventory, IRunCommand runCommand, IArcMachines arm, OnboardingStrategy strategy = OnboardingStrategy.Batched) => new(
+        inventory,
+        runCommand,
+        arm,
+        _store,
+        new OnboardingPolicy
+        {
+            SubscriptionId = "00000000-0000-0000-0000-000000000001",
+            TenantId = "00000000-0000-0000-0000-000000000002",
+            Placement = new FixedPlacement(),
+            CommandTimeout = TimeSpan.FromMinutes(5),
+            PollInterval = TimeSpan.FromSeconds(2),
+            Strategy = strategy,
+        },
+        _time,
+        NullLogger<OnboardingReconciler>.Instance);
+
+    private async Task<SyncReport> RunAsync(OnboardingReconciler reconciler, Func<bool>? pauseWhen = null, Action? atPause = null)
+    {
+        var pass = reconciler.SyncAsync([FakeAws.Scope], null, CancellationToken.None);
+        var paused = false;
+        while (!pass.IsCompleted)
+        {
+            await Task.Delay(1);
+            if (!paused && pauseWhen?.Invoke() == true)
+            {
+                paused = true;
+                atPause?.Invoke();
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        return await pass;
+    }
+
+    [Fact]
+    public async Task A_slow_genkey_batch_does_not_hold_up_creating_and_connecting_another_batchs_machines()
+    {
+        var fast = Enumerable.Range(1, 50).Select(n => new FakeInstance($"i-{n:x8}")).ToList();
+        var slow = Enumerable.Range(100, 5).Select(n => new FakeInstance($"i-{n:x8}", Platform.Windows) { HoldGenkey = true }).ToList();
+        var aws = new FakeAws(_arm, [.. fast, .. slow]);
+        using var reconciler = Reconciler(aws, aws, _arm);
+        var slowStillInGenkey = false;
+
+        var report = await RunAsync(
+            reconciler,
+            pauseWhen: () => fast.All(i => i.AgentConnected),
+            atPause: () =>
+            {
+                // Every fast instance is connected while the slow batch has not even printed its keys.
+                slowStillInGenkey = slow.All(i => _store.Get(i.Id).Stage == OnboardingStage.KeyRequested) && _arm.Machines.Count == 50;
+                aws.ReleaseHeld();
+            });
+
+        slowStillInGenkey.ShouldBeTrue();
+        report.Count(Outcome.Onboarded).ShouldBe(55);
+        aws.Sent.Count(s => s.Script.Contains("connect existing", StringComparison.Ordinal)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_created_machine_trickle_is_connected_once_creation_goes_quiet()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001"), new FakeInstance("i-00000002"));
+        using var reconciler = Reconciler(aws, aws, _arm);
+
+        var report = await RunAsync(reconciler);
+
+        report.Count(Outcome.Onboarded).ShouldBe(2);
+        var connect = aws.Sent.Single(s => s.Script.Contains("connect existing", StringComparison.Ordinal));
+        connect.InstanceIds.Order().ShouldBe(["i-00000001", "i-00000002"]);
+        // Nothing held it back beyond one linger of a poll interval or two.
+        _time.GetUtcNow().ShouldBeLessThan(new DateTimeOffset(2026, 12, 1, 0, 0, 30, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task Batched_creation_writes_once_per_machine_and_reads_no_machine_before_its_put()
+    {
+        var aws = new FakeAws(_arm, Enumerable.Range(1, 60).Select(n => new FakeInstance($"i-{n:x8}")).ToArray());
+        using var reconciler = Reconciler(aws, aws, _arm);
+
+        var report = await RunAsync(reconciler);
+
+        report.Count(Outcome.Onboarded).ShouldBe(60);
+        _arm.Writes.ShouldBe(60 + 1);
+        // One listing before creation and one to verify; no GET per machine.
+        _arm.Reads.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task The_per_instance_strategy_sends_one_command_per_instance_and_step_and_polls_each_invocation()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001"), new FakeInstance("i-00000002"), new FakeInstance("i-00000003", Platform.Windows));
+        using var reconciler = Reconciler(aws, aws, _arm, OnboardingStrategy.PerInstance);
+
+        var report = await RunAsync(reconciler);
+
+        report.Count(Outcome.Onboarded).ShouldBe(3);
+        aws.Sent.Count.ShouldBe(6);
+        aws.Sent.ShouldAllBe(s => s.InstanceIds.Length == 1);
+        aws.ListCalls.ShouldBe(0);
+        aws.GetCalls.ShouldBeGreaterThanOrEqualTo(6);
+        // Each machine is read before its PUT and again to verify it.
+        _arm.Reads.ShouldBeGreaterThanOrEqualTo(6);
+        _arm.Writes.ShouldBe(3 + 1);
+    }
+
+    [Fact]
+    public async Task A_key_another_instance_printed_in_the_same_pass_is_refused_and_no_machine_is_made_for_it()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001"), new FakeInstance("i-00000002")) { SharedKey = FakeAws.NewPublicKey() };
+        using var reconciler = Reconciler(aws, aws, _arm);
+
+        var report = await RunAsync(reconciler);
+
+        report.Count(Outcome.Onboarded).ShouldBe(1);
+        var refused = report.Instances.Single(i => i.Outcome == Outcome.Failed);
+        refused.FailedStep.ShouldBe("genkey");
+        refused.Reason.ShouldContain("already registered for instance 111111111111/us-east-1/");
+        _arm.Machines.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_key_already_recorded_for_an_instance_of_another_account_is_refused()
+    {
+        var key = FakeAws.NewPublicKey();
+        await _store.SaveAsync(new InstanceRecord
+        {
+            Key = new InstanceKey("222222222222", "us-west-2", "i-0ther"),
+            Platform = Platform.Linux,
+            Stage = OnboardingStage.Connected,
+            PublicKey = key,
+        }, CancellationToken.None);
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001")) { SharedKey = key };
+        using var reconciler = Reconciler(aws, aws, _arm);
+
+        var report = await RunAsync(reconciler);
+
+        var only = report.Instances.Single();
+        only.Outcome.ShouldBe(Outcome.Failed);
+        only.Reason.ShouldContain("222222222222/us-west-2/i-0ther");
+        _arm.Machines.ShouldBeEmpty();
+        _store.Get("i-00000001").Stage.ShouldBe(OnboardingStage.Discovered);
+    }
+
+    [Fact]
+    public async Task Throttling_from_ssm_and_arm_never_fails_an_instance_however_long_it_lasts()
+    {
+        var gate = new QuotaGate(_time);
+        // Far more throttles in a row than the five attempts a failing call gets.
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001"), new FakeInstance("i-00000002", Platform.Windows)) { ThrottleSends = 12 };
+        for (var i = 0; i < 12; i++)
+        {
+            _arm.WriteFaults.Enqueue(new CloudException("arm", "TooManyRequests", "throttled", isTransient: true, TimeSpan.FromSeconds(3), 429));
+        }
+
+        using var reconciler = Reconciler(new PacedInventory(aws, gate), new PacedRunCommand(aws, gate), new PacedArcMachines(_arm, gate));
+
+        var report = await RunAsync(reconciler);
+
+        report.Instances.ShouldAllBe(i => i.Outcome == Outcome.Onboarded);
+        _arm.WriteFaults.ShouldBeEmpty();
+        gate.Snapshot(QuotaKey.SsmSend(FakeAws.Scope)).Throttles.ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task Throttling_does_not_use_up_the_attempts_of_an_unpaced_call_either()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001")) { ThrottleSends = 9 };
+        using var reconciler = Reconciler(aws, aws, _arm);
+
+        var report = await RunAsync(reconciler);
+
+        report.Instances.Single().Outcome.ShouldBe(Outcome.Onboarded);
+    }
+}
