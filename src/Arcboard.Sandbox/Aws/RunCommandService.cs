@@ -73,7 +73,12 @@ public sealed class InvocationRecord(string instanceId, string instanceName, Ins
             ResponseCode = code;
             StandardOutput = stdout;
             StandardError = stderr;
-            Started ??= at;
+            // An invocation that was never delivered never started.
+            if (details is not ("DeliveryTimedOut" or "Undeliverable"))
+            {
+                Started ??= at;
+            }
+
             Finished = at;
         }
     }
@@ -231,16 +236,17 @@ public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, T
 
         try
         {
-            var delivery = TimeSpan.FromSeconds(command.TimeoutSeconds);
+            // Deadlines, not durations: they count from the request or the start, however late this task gets going.
+            var deliveryDeadline = command.RequestedAt.AddSeconds(command.TimeoutSeconds);
             switch (fault?.Kind)
             {
                 case InstanceFaultKind.DeliveryTimeout:
-                    await DelayAsync(delivery, token);
+                    await DelayUntilAsync(deliveryDeadline, token);
                     invocation.Complete("TimedOut", "DeliveryTimedOut", -1, "", "", time.GetUtcNow());
                     return;
                 case InstanceFaultKind.InstanceStop:
                     fleet?.Transition(request.Instance.Id, InstanceState.Stopped);
-                    await DelayAsync(delivery, token);
+                    await DelayUntilAsync(deliveryDeadline, token);
                     invocation.Complete("TimedOut", "DeliveryTimedOut", -1, "", "", time.GetUtcNow());
                     return;
                 case InstanceFaultKind.InstanceTerminate:
@@ -260,13 +266,14 @@ public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, T
                     invocation.Complete("Failed", "Failed", 1, "", "sandbox fault command-fail: the script stopped with exit status 1" + (linux ? "\nfailed to run commands: exit status 1" : ""), time.GetUtcNow());
                     return;
                 case InstanceFaultKind.CommandHang or InstanceFaultKind.SsmLost:
-                    invocation.Start(time.GetUtcNow());
+                    var started = time.GetUtcNow();
+                    invocation.Start(started);
                     if (fault.Kind == InstanceFaultKind.SsmLost)
                     {
                         fleet?.SetSsm(request.Instance.Id, SsmStatus.Offline);
                     }
 
-                    await DelayAsync(request.Timeout, token);
+                    await DelayUntilAsync(started + request.Timeout, token);
                     invocation.Complete("TimedOut", "ExecutionTimedOut", -1, "", "Command execution timed out.", time.GetUtcNow());
                     return;
             }
@@ -275,8 +282,9 @@ public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, T
             if (fault?.Kind == InstanceFaultKind.InstanceReboot && result.Outcome == ScriptOutcome.Completed)
             {
                 // The script's effects stay on disk; what it printed and its exit code are lost with the reboot.
+                var back = time.GetUtcNow() + fault.EffectiveDuration;
                 fleet?.SetSsm(request.Instance.Id, SsmStatus.Offline);
-                await DelayAsync(fault.EffectiveDuration, token);
+                await DelayUntilAsync(back, token);
                 fleet?.SetSsm(request.Instance.Id, SsmStatus.Online);
                 invocation.Complete("Failed", "Failed", -1, "", "", time.GetUtcNow());
                 return;
@@ -310,6 +318,9 @@ public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, T
 
     private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
         delay > TimeSpan.Zero ? Task.Delay(delay, time, cancellationToken) : Task.CompletedTask;
+
+    private Task DelayUntilAsync(DateTimeOffset deadline, CancellationToken cancellationToken) =>
+        DelayAsync(deadline - time.GetUtcNow(), cancellationToken);
 
     // Keeps each line's first word (a marker stays recognisable) and replaces the rest with characters that look like data.
     private static string Garble(string text, int seed)

@@ -137,7 +137,9 @@ public sealed class SandboxHost : IAsyncDisposable
             AgentLauncher.Install(binDirectory);
 
             var environment = new InstanceEnvironment(httpsBase, caPath, binDirectory);
-            var keys = modelled ? new KeyPool() : null;
+            var keys = modelled ? KeyPool.Shared : null;
+            // Primes for the seeded agents up front and in parallel; genkeys grow the pool as they come.
+            keys?.Prepare(fleet.Instances.Count(i => i.InitialAgent == AgentStatus.Connected));
             IScriptRunner runner = keys is not null
                 ? new ModelledInstanceRunner(environment, keys, time, options.InstanceLatencies, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 4 * Environment.ProcessorCount)
                 : new InstanceRunner(environment, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 2 * Environment.ProcessorCount);

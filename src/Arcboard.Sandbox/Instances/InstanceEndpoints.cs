@@ -122,7 +122,7 @@ public static class InstanceEndpoints
             ["count"] = a.Rule.Count,
             ["remaining"] = a.Remaining,
             ["instanceIds"] = a.Rule.InstanceIds is { } ids ? new JsonArray([.. ids.Select(i => (JsonNode?)JsonValue.Create(i))]) : null,
-            ["durationSeconds"] = a.Rule.EffectiveDuration.TotalSeconds,
+            ["durationSeconds"] = a.Rule.Kind is InstanceFaultKind.InvocationMissing or InstanceFaultKind.InstanceReboot ? a.Rule.EffectiveDuration.TotalSeconds : null,
         })]),
     };
 

@@ -19,12 +19,14 @@ public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcu
     private readonly SemaphoreSlim _slots = new(Math.Max(1, maxConcurrency));
 
     // Environment variables are process-wide and hosted PowerShell reads them from the process (and so do the native
-    // commands it starts), so Windows scripts run one at a time with the instance's variables set around each run.
-    private readonly SemaphoreSlim _powerShellLock = new(1);
+    // commands it starts), so Windows scripts run one at a time with the instance's variables set around each run:
+    // one at a time in the whole process, since several sandboxes (tests start many) share those variables.
+    private static readonly SemaphoreSlim PowerShellLock = new(1);
 
-    // Read once, before any script runs: a PowerShell script sets the process-wide PATH (with the agent's folder)
-    // while it runs, and a Linux script started meanwhile must not inherit an agent it does not have.
-    private readonly string _basePath = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+    // Read once per process, before any runner exists and so before any script runs: a PowerShell script sets the
+    // process-wide PATH (with the agent's folder) while it runs, and a script started meanwhile, or a runner created
+    // meanwhile, must not inherit an agent it does not have.
+    private static readonly string BasePath = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
 
     public InstanceEnvironment Environment => environment;
 
@@ -57,7 +59,7 @@ public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcu
     /// <summary>The variables a script sees (docs/contracts.md section 3).</summary>
     public Dictionary<string, string> VariablesFor(SandboxInstance instance)
     {
-        var path = _basePath;
+        var path = BasePath;
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["AWS_SSM_INSTANCE_ID"] = instance.Id,
@@ -155,7 +157,7 @@ public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcu
 
         try
         {
-            await _powerShellLock.WaitAsync(cancellationToken);
+            await PowerShellLock.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -180,7 +182,7 @@ public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcu
                 System.Environment.SetEnvironmentVariable(name, value);
             }
 
-            _powerShellLock.Release();
+            PowerShellLock.Release();
         }
     }
 
@@ -326,6 +328,5 @@ public sealed class InstanceRunner(InstanceEnvironment environment, int maxConcu
     public void Dispose()
     {
         _slots.Dispose();
-        _powerShellLock.Dispose();
     }
 }

@@ -19,6 +19,12 @@ public sealed class KeyPool
     private readonly Lock _lock = new();
     private readonly List<BigInteger> _primes = [];
 
+    /// <summary>
+    /// One pool for the process: primes are the slow part, and every sandbox started in the process (tests start many)
+    /// then hands out keys that differ from all the others.
+    /// </summary>
+    public static KeyPool Shared { get; } = new();
+
     // The next pair: _second indexes the newer prime, _first runs over all the older ones.
     private int _first;
     private int _second = 1;
@@ -32,11 +38,17 @@ public sealed class KeyPool
         get { lock (_lock) { return _primes.Count; } }
     }
 
-    /// <summary>Makes enough primes up front for <paramref name="keys"/> keys, spread over the cores.</summary>
+    /// <summary>Makes enough primes up front for <paramref name="keys"/> more keys, spread over the cores.</summary>
     public void Prepare(int keys)
     {
+        long wanted;
+        lock (_lock)
+        {
+            wanted = Issued + keys;
+        }
+
         var needed = 2;
-        while ((long)needed * (needed - 1) / 2 < keys)
+        while ((long)needed * (needed - 1) / 2 < wanted)
         {
             needed++;
         }
@@ -120,7 +132,7 @@ public sealed class KeyPool
             return null;
         }
 
-        var d = ModInverse(PublicExponent, phi);
+        var d = InverseOfPublicExponent(phi);
         return new RSAParameters
         {
             Modulus = ToBytes(n, ModulusBytes),
@@ -132,6 +144,19 @@ public sealed class KeyPool
             DQ = ToBytes(d % (q - 1), HalfBytes),
             InverseQ = ToBytes(ModInverse(q, p), HalfBytes),
         };
+    }
+
+    /// <summary>
+    /// e⁻¹ mod φ without a long extended Euclid on 2048-bit numbers: d = (1 + kφ) / e for the k in [1, e) that makes the
+    /// division exact, i.e. k ≡ -φ⁻¹ (mod e), found with e's small arithmetic. One multiplication and one division.
+    /// </summary>
+    private static BigInteger InverseOfPublicExponent(BigInteger phi)
+    {
+        const long E = 65537;
+        var phiModE = (long)(phi % E);
+        var k = (E - (long)ModInverse(phiModE, E)) % E;
+        var d = BigInteger.DivRem(BigInteger.One + (k * phi), E, out var remainder);
+        return remainder.IsZero ? d : throw new InvalidOperationException("e⁻¹ mod φ: the division was not exact.");
     }
 
     /// <summary>x with a·x ≡ 1 (mod m), for a coprime with m (extended Euclid).</summary>

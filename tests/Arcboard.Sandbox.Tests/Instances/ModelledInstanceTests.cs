@@ -148,10 +148,12 @@ public sealed partial class ModelledInstanceTests(ModelledSandboxFixture sandbox
     }
 
     [Fact]
-    public void Modelled_instances_make_their_root_folder_only_when_used()
+    public async Task Modelled_instances_make_their_root_folder_only_when_something_writes_there()
     {
-        var untouched = sandboxes.Modelled.Fleet.Instances.Where(i => i.Id is ModelledSandboxFixture.Linux or ModelledSandboxFixture.Linux2 or ModelledSandboxFixture.Linux3 or Win1 or Win2 or Faulty or Faulty2 or NoAgent or NoAgentWindows or Connected).ToList();
-        untouched.Count.ShouldBe(10);
+        await RunAsync(sandboxes.Modelled, NoAgent, OnboardingScripts.ProbeAndGenerateKey(Platform.Linux));
+        await RunAsync(sandboxes.Process, NoAgent, OnboardingScripts.ProbeAndGenerateKey(Platform.Linux));
+        Directory.Exists(sandboxes.Modelled.Fleet.Find(NoAgent)!.RootDirectory).ShouldBeFalse();
+        Directory.Exists(sandboxes.Process.Fleet.Find(NoAgent)!.RootDirectory).ShouldBeTrue();
         Directory.Exists(sandboxes.Modelled.Fleet.Find(Connected)!.RootDirectory).ShouldBeTrue("the seeded connected agent writes its files");
     }
 

@@ -22,6 +22,7 @@ public sealed class ModelledSandboxFixture : IAsyncLifetime
     public const string Connected = "i-0ddddddddddddddd1";
     public const string Faulty = "i-0eeeeeeeeeeeeeee1";
     public const string Faulty2 = "i-0eeeeeeeeeeeeeee2";
+    public const string Chaos = "i-0eeeeeeeeeeeeeee3";
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "arcboard-modelled-tests-" + Guid.NewGuid().ToString("N")[..8]);
 
@@ -48,6 +49,7 @@ public sealed class ModelledSandboxFixture : IAsyncLifetime
                       - { id: {{Connected}}, platform: linux, agent: connected }
                       - { id: {{Faulty}}, platform: linux }
                       - { id: {{Faulty2}}, platform: linux }
+                      - { id: {{Chaos}}, platform: linux }
             """);
         var modelled = StartAsync(fleet, "modelled", InstanceMode.Modelled);
         var process = StartAsync(fleet, "process", InstanceMode.Process);
