@@ -63,6 +63,9 @@ public sealed class SandboxHost : IAsyncDisposable
     public SandboxStats Stats { get; }
     public string DataDirectory { get; }
 
+    /// <summary>Commands sent to an instance while its previous invocation was still Pending or InProgress.</summary>
+    public IReadOnlyList<CommandOverlap> CommandOverlaps => _commands.Overlaps;
+
     /// <summary>How long GetCommandInvocation keeps answering InvocationDoesNotExist after SendCommand; changeable while running.</summary>
     public TimeSpan InvocationDelay
     {
@@ -143,6 +146,7 @@ public sealed class SandboxHost : IAsyncDisposable
                     seeder.Seed(instance);
                 }
             });
+            http.MapGet("/_sandbox/commands/overlaps", () => Results.Json(commands.Overlaps));
             var https = app.MapGroup("").WithMetadata(new ListenerMetadata(true));
             azure.MapEndpoints(https);
 
