@@ -45,6 +45,9 @@ public sealed record ChaosReport
     public required int CommandOverlaps { get; init; }
     public required IReadOnlyList<KillPoint> KillPoints { get; init; }
 
+    /// <summary>The folder holding the connector's config, store and <c>sync.log</c>, when it was kept.</summary>
+    public string? WorkDirectory { get; init; }
+
     public string ToJson()
     {
         var json = new JsonObject
@@ -67,6 +70,7 @@ public sealed record ChaosReport
             ["commandOverlaps"] = CommandOverlaps,
             ["cleanupObserved"] = CleanupObserved,
             ["awaitingCleanup"] = new JsonArray([.. AwaitingCleanup.Select(v => (JsonNode?)v)]),
+            ["workDirectory"] = WorkDirectory,
             ["faultEndpoints"] = new JsonObject([.. FaultEndpoints.Select(f => KeyValuePair.Create(f.Key, (JsonNode?)f.Value))]),
             ["killPoints"] = new JsonArray([.. KillPoints.Select(k => (JsonNode?)new JsonObject { ["afterSeconds"] = Math.Round(k.AfterSeconds, 2), ["lastLine"] = k.LastLine })]),
         };

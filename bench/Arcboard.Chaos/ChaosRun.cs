@@ -32,6 +32,7 @@ public sealed class ChaosRun(ChaosOptions options)
 
         var started = options.Time.GetTimestamp();
         var ownsFolder = options.WorkDirectory is null;
+        var keepFolder = false;
         var folder = options.WorkDirectory ?? Directory.CreateTempSubdirectory("arcboard-chaos-").FullName;
         Directory.CreateDirectory(folder);
         try
@@ -107,8 +108,11 @@ public sealed class ChaosRun(ChaosOptions options)
             violations.AddRange(overlaps.Select(o => $"instance {o.InstanceId} got command {o.NewCommandId} while command {o.EarlierCommandId} was still {o.EarlierStatus} on it"));
             violations.AddRange((await CheckStoreAsync(store, cancellationToken)).Select(p => "store integrity: " + p));
 
+            // A failed run keeps its folder: the connector's log and store are the first things to read.
+            keepFolder = violations.Count > 0;
             return new ChaosReport
             {
+                WorkDirectory = ownsFolder && !keepFolder ? null : folder,
                 Instances = options.Instances,
                 Seed = options.Seed,
                 Kills = kills,
@@ -132,7 +136,7 @@ public sealed class ChaosRun(ChaosOptions options)
         }
         finally
         {
-            if (ownsFolder)
+            if (ownsFolder && !keepFolder)
             {
                 TryDelete(folder);
             }
@@ -242,39 +246,45 @@ public sealed class ChaosRun(ChaosOptions options)
     }
 
     /// <summary>
-    /// Posts the faults of each endpoint's kinds. A sandbox without the endpoint is noted in the report rather than
-    /// failing the run: kills alone already exercise crash safety.
+    /// Replaces the faults of each endpoint (DELETE, then one POST <c>{"kind","rate"}</c> per kind). A sandbox without
+    /// the endpoint is noted in the report rather than failing the run: kills alone already exercise crash safety.
     /// </summary>
     private async Task SetFaultsAsync(HttpClient admin, IReadOnlyList<FaultRate> faults, CancellationToken cancellationToken)
     {
         foreach (var (endpoint, kinds) in new[] { ("http", FaultRate.HttpKinds), ("instances", FaultRate.InstanceKinds) })
         {
             var mine = faults.Where(f => kinds.Contains(f.Kind)).ToList();
-            if (mine.Count == 0 && !_faultEndpoints.ContainsKey(endpoint))
+            if (_faultEndpoints.TryGetValue(endpoint, out var state) && state != "configured")
             {
                 continue;
             }
 
-            var body = new JsonObject
+            if (mine.Count == 0 && state is null)
             {
-                ["seed"] = options.Seed,
-                ["faults"] = new JsonArray([.. mine.Select(f => (JsonNode?)new JsonObject { ["kind"] = f.Kind, ["rate"] = f.Rate })]),
-            };
-            using var response = await admin.PostAsJsonAsync($"faults/{endpoint}", body, cancellationToken);
-            if (response.IsSuccessStatusCode)
-            {
-                _faultEndpoints[endpoint] = "configured";
+                continue;
             }
-            else
-            {
-                var problem = $"not available (POST /_sandbox/faults/{endpoint} answered {(int)response.StatusCode}: {Truncate(await response.Content.ReadAsStringAsync(cancellationToken), 200)})";
-                if (!_faultEndpoints.ContainsKey(endpoint))
-                {
-                    options.Progress($"faults/{endpoint}: {problem}");
-                }
 
-                _faultEndpoints.TryAdd(endpoint, problem);
+            using (var cleared = await admin.DeleteAsync($"faults/{endpoint}?seed={options.Seed}", cancellationToken))
+            {
+                if (!cleared.IsSuccessStatusCode)
+                {
+                    var problem = $"not available (DELETE /_sandbox/faults/{endpoint} answered {(int)cleared.StatusCode})";
+                    options.Progress($"faults/{endpoint}: {problem}");
+                    _faultEndpoints[endpoint] = problem;
+                    continue;
+                }
             }
+
+            foreach (var fault in mine)
+            {
+                using var response = await admin.PostAsJsonAsync($"faults/{endpoint}", new JsonObject { ["kind"] = fault.Kind, ["rate"] = fault.Rate }, cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new ArgumentException($"the sandbox refused fault {fault.Kind}={fault.Rate}: {Truncate(await response.Content.ReadAsStringAsync(cancellationToken), 300)}");
+                }
+            }
+
+            _faultEndpoints[endpoint] = "configured";
         }
     }
 

@@ -6,7 +6,8 @@ public sealed record FaultRate(string Kind, double Rate)
     /// <summary>Faults on the wire (the realism knobs), answered by <c>POST /_sandbox/faults/http</c>.</summary>
     public static readonly IReadOnlySet<string> HttpKinds = new HashSet<string>(StringComparer.Ordinal)
     {
-        "arm-5xx", "arm-429", "arm-timeout", "arm-drop", "ssm-throttling", "ec2-throttling", "identity-refusal",
+        "arm-5xx", "arm-5xx-after-write", "arm-429", "arm-timeout", "arm-drop", "ssm-throttling", "ec2-throttling", "sts-5xx",
+        "identity-refusal", "identity-5xx",
     };
 
     /// <summary>Faults on the instances themselves, answered by <c>POST /_sandbox/faults/instances</c>.</summary>
@@ -22,13 +23,16 @@ public sealed record FaultRate(string Kind, double Rate)
     /// </summary>
     public static IReadOnlyList<FaultRate> DefaultMix { get; } =
     [
-        new("arm-5xx", 0.025),
+        new("arm-5xx", 0.02),
+        new("arm-5xx-after-write", 0.01),
         new("arm-429", 0.02),
-        new("arm-timeout", 0.01),
+        new("arm-timeout", 0.005),
         new("arm-drop", 0.01),
         new("ssm-throttling", 0.02),
         new("ec2-throttling", 0.01),
+        new("sts-5xx", 0.005),
         new("identity-refusal", 0.005),
+        new("identity-5xx", 0.005),
         new("command-fail", 0.01),
         new("command-hang", 0.003),
         new("delivery-timeout", 0.003),
