@@ -22,7 +22,14 @@ public sealed record ChaosOptions
     public TimeSpan MaxKillDelay { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Syncs without kills after the last kill, at most, before the run is declared not converged.</summary>
-    public int MaxConvergencePasses { get; init; } = 6;
+    public int MaxConvergencePasses { get; init; } = 8;
+
+    /// <summary>
+    /// Wait between convergence passes, as a scheduler would: a pass gives up at once on a command past its deadline
+    /// that the sandbox has not finished yet (a backlog on a loaded machine), so back-to-back passes could burn out
+    /// before the backlog drains.
+    /// </summary>
+    public TimeSpan ConvergencePause { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Chance, before each killed sync, that a few new eligible instances are launched.</summary>
     public double LaunchChance { get; init; } = 0.3;

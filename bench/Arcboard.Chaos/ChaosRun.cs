@@ -81,6 +81,11 @@ public sealed class ChaosRun(ChaosOptions options)
             var converged = false;
             while (passes < options.MaxConvergencePasses && !converged)
             {
+                if (passes > 0)
+                {
+                    await Task.Delay(options.ConvergencePause, options.Time, cancellationToken);
+                }
+
                 passes++;
                 var outcome = await RunSyncAsync(config, log, options.SyncTimeout, cancellationToken);
                 if (outcome.Killed)
