@@ -16,12 +16,12 @@ public sealed class ChaosTests(ITestOutputHelper output)
         var options = new ChaosOptions
         {
             CliPath = Path.Combine(AppContext.BaseDirectory, "arcboard.dll"),
-            Instances = 30,
+            Instances = 20,
             Kills = 5,
             Seed = 20_240_601,
             // The connector needs about two seconds to start; kills spread over the few seconds of real work after that.
             MinKillDelay = TimeSpan.FromSeconds(2),
-            MaxKillDelay = TimeSpan.FromSeconds(5),
+            MaxKillDelay = TimeSpan.FromSeconds(4),
             MaxConvergencePasses = 4,
             SyncTimeout = TimeSpan.FromMinutes(3),
             Progress = output.WriteLine,
