@@ -143,8 +143,13 @@ public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, T
     private readonly ConcurrentQueue<CommandRecord> _order = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ConcurrentDictionary<Task, byte> _running = new();
+    private readonly Dictionary<string, (string CommandId, InvocationRecord Invocation)> _latestByInstance = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<CommandOverlap> _overlaps = new();
 
     public TimeSpan InvocationDelay { get; set; } = invocationDelay;
+
+    /// <summary>Every command that reached an instance whose previous invocation had not finished, oldest first.</summary>
+    public IReadOnlyList<CommandOverlap> Overlaps => [.. _overlaps];
 
     public CommandRecord? Find(string commandId) => _commands.GetValueOrDefault(commandId);
 
@@ -183,6 +188,7 @@ public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, T
         };
         _commands[command.CommandId] = command;
         _order.Enqueue(command);
+        RecordOverlaps(command, now);
 
         var executionTimeout = TimeSpan.FromSeconds(parameters.TryGetValue("executionTimeout", out var t) && int.TryParse(t.FirstOrDefault(), out var seconds) ? seconds : 3600);
         var workingDirectory = parameters.TryGetValue("workingDirectory", out var w) ? w.FirstOrDefault() : null;
@@ -208,6 +214,22 @@ public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, T
         }
 
         return command;
+    }
+
+    private void RecordOverlaps(CommandRecord command, DateTimeOffset at)
+    {
+        lock (_latestByInstance)
+        {
+            foreach (var invocation in command.Invocations)
+            {
+                if (_latestByInstance.TryGetValue(invocation.InstanceId, out var earlier) && !earlier.Invocation.IsTerminal)
+                {
+                    _overlaps.Enqueue(new CommandOverlap(invocation.InstanceId, earlier.CommandId, earlier.Invocation.Snapshot().Status, command.CommandId, at));
+                }
+
+                _latestByInstance[invocation.InstanceId] = (command.CommandId, invocation);
+            }
+        }
     }
 
     public void Cancel(CommandRecord command, IReadOnlyCollection<string>? instanceIds)

@@ -83,6 +83,9 @@ public sealed class SandboxHost : IAsyncDisposable
     /// <summary>Instance-level faults; the same rules as <c>/_sandbox/faults/instances</c>.</summary>
     public InstanceFaults InstanceFaults => _commands.Faults;
 
+    /// <summary>Commands sent to an instance while its previous invocation was still Pending or InProgress.</summary>
+    public IReadOnlyList<CommandOverlap> CommandOverlaps => _commands.Overlaps;
+
     /// <summary>How long GetCommandInvocation keeps answering InvocationDoesNotExist after SendCommand; changeable while running.</summary>
     public TimeSpan InvocationDelay
     {
@@ -189,6 +192,7 @@ public sealed class SandboxHost : IAsyncDisposable
             });
             RealismEndpoints.Map(http, realism);
             InstanceEndpoints.Map(http, options.InstanceMode, runner.Modelled, commands.Faults);
+            http.MapGet("/_sandbox/commands/overlaps", () => Results.Json(commands.Overlaps));
             var https = app.MapGroup("").WithMetadata(new ListenerMetadata(true));
             azure.MapEndpoints(https);
 
