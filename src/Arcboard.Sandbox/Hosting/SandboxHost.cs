@@ -143,10 +143,13 @@ public sealed class SandboxHost : IAsyncDisposable
             var keys = modelled ? KeyPool.Shared : null;
             // Primes for the seeded agents up front and in parallel; genkeys grow the pool as they come.
             keys?.Prepare(fleet.Instances.Count(i => i.InitialAgent == AgentStatus.Connected));
+            var profileLatencies = options.Profile.Latencies;
+            var latencies = options.InstanceLatencies
+                ?? new InstanceLatencies(profileLatencies.CommandDelivery, profileLatencies.ScriptRun, profileLatencies.Genkey, profileLatencies.Connect);
             IScriptRunner runner = keys is not null
-                ? new ModelledInstanceRunner(environment, keys, time, options.InstanceLatencies, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 4 * Environment.ProcessorCount)
+                ? new ModelledInstanceRunner(environment, keys, time, latencies, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 4 * Environment.ProcessorCount)
                 : new InstanceRunner(environment, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 2 * Environment.ProcessorCount);
-            var commands = new RunCommandService(runner, time, options.InvocationDelay, fleet, new InstanceFaults(options.Seed), stats, options.InstanceLatencies);
+            var commands = new RunCommandService(runner, time, options.InvocationDelay, fleet, new InstanceFaults(options.Seed), stats, latencies);
             var accessKeyId = options.AccessKeyId ?? AwsCredentialStore.NewAccessKeyId();
             var secret = options.SecretAccessKey ?? AwsCredentialStore.RandomSecret(40);
             var credentials = new AwsCredentialStore(accessKeyId, secret, definition.Accounts[0].Id, time);

@@ -49,6 +49,6 @@ public sealed record SandboxOptions
     /// <summary>Process runs scripts for real (correctness); Modelled runs Arcboard's scripts as a model with the agent in-process (fleet scale).</summary>
     public InstanceMode InstanceMode { get; init; } = InstanceMode.Process;
 
-    /// <summary>How long instances take to receive and run commands; zero by default.</summary>
-    public InstanceLatencies InstanceLatencies { get; init; } = InstanceLatencies.Zero;
+    /// <summary>How long instances take to receive and run commands; null takes them from <see cref="Profile"/>.</summary>
+    public InstanceLatencies? InstanceLatencies { get; init; }
 }
