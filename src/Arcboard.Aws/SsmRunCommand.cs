@@ -11,9 +11,22 @@ namespace Arcboard.Aws;
 /// <see cref="ListInvocationsAsync"/> reads <c>ListCommandInvocations</c>, whose plugin output is the combined stdout and stderr
 /// cut at 2,500 characters with no separate stderr: its <see cref="CommandInvocation.StandardError"/> is always empty.
 /// Use <see cref="GetInvocationAsync"/> (stdout up to 24,000 characters, stderr up to 8,000) when the whole output matters.
+/// <para>
+/// Every command carries a delivery timeout (<c>TimeoutSeconds</c>; SSM's default is an hour): a command that has not
+/// started within it never will, so after delivery plus execution timeout the connector knows it cannot still run and
+/// may send another without ever overlapping the first.
+/// </para>
 /// </summary>
-public sealed class SsmRunCommand(IAwsClientSource clients) : IRunCommand
+public sealed class SsmRunCommand(IAwsClientSource clients, TimeSpan deliveryTimeout) : IRunCommand
 {
+    /// <summary>SSM accepts a delivery timeout of 30 s to 30 days.</summary>
+    public static readonly TimeSpan MinDeliveryTimeout = TimeSpan.FromSeconds(30);
+
+    public SsmRunCommand(IAwsClientSource clients)
+        : this(clients, TimeSpan.FromMinutes(1))
+    {
+    }
+
     public const string LinuxDocument = "AWS-RunShellScript";
     public const string WindowsDocument = "AWS-RunPowerShellScript";
 
@@ -40,6 +53,7 @@ public sealed class SsmRunCommand(IAwsClientSource clients) : IRunCommand
                 ["executionTimeout"] = [seconds.ToString(CultureInfo.InvariantCulture)],
             },
             Comment = "arcboard",
+            TimeoutSeconds = (int)Math.Ceiling(Math.Max(deliveryTimeout.TotalSeconds, MinDeliveryTimeout.TotalSeconds)),
         };
 
         var response = await AwsErrors.CallAsync("ssm", scope, "SendCommand", () => clients.Ssm(scope).SendCommandAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);

@@ -31,7 +31,7 @@ public sealed class Connector : IAsyncDisposable
 
     public static async Task<Connector> CreateAsync(ArcboardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken, OnboardingStrategy strategy = OnboardingStrategy.Batched)
     {
-        var store = await OpenStoreAsync(options, time, cancellationToken).ConfigureAwait(false);
+        var store = new GroupCommitStateStore(await OpenStoreAsync(options, time, cancellationToken).ConfigureAwait(false));
         var awsClients = new AwsClientFactory(options.Aws);
         var credential = AzureCredentialFactory.Create(options.Azure);
         var policy = OnboardingPolicies.From(options) with { Strategy = strategy };
@@ -41,7 +41,7 @@ public sealed class Connector : IAsyncDisposable
         gate.Throttled += (key, pause) => gateLog.LogDebug("{Quota} throttled; every caller waits {Seconds:0.0} s", key, pause.TotalSeconds);
         var arm = new PacedArcMachines(new ArmMachinesClient(options.Azure, credential, ArmClientOptions.For(options.Azure), time, gate), gate);
         var inventory = new PacedInventory(new Ec2SsmInventory(awsClients), gate);
-        var runCommand = new PacedRunCommand(new SsmRunCommand(awsClients), gate);
+        var runCommand = new PacedRunCommand(new SsmRunCommand(awsClients, policy.DeliveryGrace), gate);
         var reconciler = new OnboardingReconciler(
             inventory,
             runCommand,

@@ -44,7 +44,10 @@ public sealed record OnboardingPolicy
     public string? TagFilterValue { get; init; }
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Beyond the execution timeout, how long a command may wait for delivery before its result is given up for this pass.</summary>
+    /// <summary>
+    /// The delivery timeout sent with every command (SSM <c>TimeoutSeconds</c>): one not started by then never runs, so
+    /// after delivery plus execution timeout its result is given up and the instance may be sent another.
+    /// </summary>
     public TimeSpan DeliveryGrace { get; init; } = TimeSpan.FromMinutes(1);
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);

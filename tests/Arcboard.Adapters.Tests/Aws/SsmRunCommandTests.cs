@@ -23,6 +23,20 @@ public sealed class SsmRunCommandTests
         body["InstanceIds"]!.AsArray().Select(n => n!.GetValue<string>()).ShouldBe(["i-1", "i-2"]);
         body["Parameters"]!["commands"]!.AsArray().Select(n => n!.GetValue<string>()).ShouldBe(["echo 'hi'\nexit 0"]);
         body["Parameters"]!["executionTimeout"]!.AsArray().Select(n => n!.GetValue<string>()).ShouldBe(["600"]);
+        body["TimeoutSeconds"]!.GetValue<int>().ShouldBe(60);
+    }
+
+    [Theory]
+    [InlineData(90, 90)]
+    [InlineData(5, 30)]
+    public async Task Send_bounds_delivery_so_a_command_not_started_in_time_never_runs(int requestedSeconds, int sentSeconds)
+    {
+        var fake = new FakeAws { Respond = _ => FakeAws.Json("""{"Command":{"CommandId":"cmd-1","Status":"Pending"}}""") };
+        using var factory = Factory(fake);
+
+        await new SsmRunCommand(factory, TimeSpan.FromSeconds(requestedSeconds)).SendAsync(Scope, Platform.Linux, ["i-1"], "true", TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        fake.CallsTo("SendCommand").Single().Json["TimeoutSeconds"]!.GetValue<int>().ShouldBe(sentSeconds);
     }
 
     [Fact]
