@@ -26,7 +26,7 @@ public sealed record CleanupPolicy
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
     public int MaxParallelScopes { get; init; } = 4;
-    public int MaxParallelArmCalls { get; init; } = 8;
+    public int MaxParallelArmCalls { get; init; } = 32;
     public int MaxAttempts { get; init; } = 5;
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);

@@ -119,7 +119,7 @@ public sealed record OnboardingOptions
     public int MaxParallelScopes { get; init; } = 4;
 
     /// <summary>ARM calls in flight at once per subscription.</summary>
-    public int MaxParallelArmCalls { get; init; } = 8;
+    public int MaxParallelArmCalls { get; init; } = 32;
 }
 
 public sealed record CleanupOptions

@@ -77,7 +77,11 @@ public sealed record OnboardingPolicy
     public TimeSpan MaxConnectLinger { get; init; } = TimeSpan.FromSeconds(60);
 
     public int MaxParallelScopes { get; init; } = 4;
-    public int MaxParallelArmCalls { get; init; } = 8;
+    /// <summary>
+    /// ARM calls in flight at once per subscription. The quota gate, not this, sets the pace; it only has to be high
+    /// enough that a call waiting on the store or the network does not leave the write bucket's tokens unused.
+    /// </summary>
+    public int MaxParallelArmCalls { get; init; } = 32;
 
     /// <summary>Attempts of one call that fails transiently, within one pass.</summary>
     public int MaxAttempts { get; init; } = 5;

@@ -141,8 +141,9 @@ public sealed class SandboxHost : IAsyncDisposable
 
             var environment = new InstanceEnvironment(httpsBase, caPath, binDirectory);
             var keys = modelled ? KeyPool.Shared : null;
-            // Primes for the seeded agents up front and in parallel; genkeys grow the pool as they come.
-            keys?.Prepare(fleet.Instances.Count(i => i.InitialAgent == AgentStatus.Connected));
+            // Keys for every agent up front and in parallel, before anyone is watching the clock: on a real fleet each
+            // instance makes its key on its own CPU, so a genkey must not compete with the services for the sandbox's.
+            keys?.Prebuild(fleet.Instances.Count(i => i.InitialAgent != AgentStatus.None));
             var profileLatencies = options.Profile.Latencies;
             var latencies = options.InstanceLatencies
                 ?? new InstanceLatencies(profileLatencies.CommandDelivery, profileLatencies.ScriptRun, profileLatencies.Genkey, profileLatencies.Connect);

@@ -34,7 +34,7 @@ public sealed record QuotaLimit(double Burst, double RefillPerSecond, int MaxInF
     /// ARM's published token buckets (per subscription and principal), and for AWS the rates the services are known to
     /// tolerate (SSM publishes none; SendCommand is the tightest).
     /// </summary>
-    public static QuotaLimit DefaultFor(QuotaKey key, int maxParallelArmCalls = 8) => (key.Service, key.Kind) switch
+    public static QuotaLimit DefaultFor(QuotaKey key, int maxParallelArmCalls = 32) => (key.Service, key.Kind) switch
     {
         ("arm", "writes") => new(200, 10, maxParallelArmCalls),
         ("arm", "deletes") => new(200, 10, maxParallelArmCalls),
