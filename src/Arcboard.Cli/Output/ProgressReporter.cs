@@ -122,13 +122,16 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
 
     private string Rate(TimeSpan elapsed)
     {
-        if (elapsed.TotalSeconds < 1 || _finished == 0)
+        // An instance whose agent reported Connected has done its work; ARM confirms the whole account and region at the
+        // end, so counting only final verdicts would show no rate until the very end of a large pass.
+        var done = _finished - _onboarded + _connected;
+        if (elapsed.TotalSeconds < 1 || done <= 0)
         {
             return "rate not known yet";
         }
 
-        var perMinute = _finished / elapsed.TotalMinutes;
-        var left = Math.Max(0, _eligible - _finished);
+        var perMinute = done / elapsed.TotalMinutes;
+        var left = Math.Max(0, _eligible - done);
         var eta = TimeSpan.FromMinutes(left / perMinute);
         return left == 0 ? $"{perMinute:0.#}/min" : $"{perMinute:0.#}/min, about {eta:hh\\:mm\\:ss} left";
     }
