@@ -13,8 +13,10 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The connector polls every 2 s against the real services' seconds-long latencies; on a clock X times faster the
-    /// same shape is a poll every 2/X s, or the connector would spend the compressed run waiting on its own timer.
+    /// The connector polls every 2 s against the real services' seconds-long latencies and assumes the real services'
+    /// rates; on a clock X times faster the same shape is a poll every 2/X s and X times the rates, or the connector
+    /// would spend the compressed run waiting on its own timer and pacing SSM (which reports no remaining quota) at a
+    /// tenth of what the sandbox allows.
     /// </summary>
     private static async Task ScalePollingAsync(string config, double timeScale, CancellationToken cancellationToken)
     {
@@ -24,7 +26,7 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
         }
 
         var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config, cancellationToken))!.AsObject();
-        json["onboarding"] = new System.Text.Json.Nodes.JsonObject { ["pollIntervalSeconds"] = Math.Round(2 / timeScale, 3) };
+        json["onboarding"] = new System.Text.Json.Nodes.JsonObject { ["pollIntervalSeconds"] = Math.Round(2 / timeScale, 3), ["quotaScale"] = timeScale };
         await File.WriteAllTextAsync(config, json.ToJsonString(), cancellationToken);
     }
 

@@ -36,7 +36,7 @@ public sealed class Connector : IAsyncDisposable
         var credential = AzureCredentialFactory.Create(options.Azure);
         var policy = OnboardingPolicies.From(options) with { Strategy = strategy };
         // One gate for the whole process: every call to a quota, from any account, region or step, waits its turn there.
-        var gate = new QuotaGate(time, key => QuotaLimit.DefaultFor(key, policy.MaxParallelArmCalls));
+        var gate = new QuotaGate(time, key => QuotaLimit.DefaultFor(key, policy.MaxParallelArmCalls).Scaled(options.Onboarding.QuotaScale));
         var gateLog = loggers.CreateLogger<QuotaGate>();
         gate.Throttled += (key, pause) => gateLog.LogDebug("{Quota} throttled; every caller waits {Seconds:0.0} s", key, pause.TotalSeconds);
         var arm = new PacedArcMachines(new ArmMachinesClient(options.Azure, credential, ArmClientOptions.For(options.Azure), time, gate), gate);

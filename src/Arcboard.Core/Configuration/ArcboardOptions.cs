@@ -120,6 +120,13 @@ public sealed record OnboardingOptions
 
     /// <summary>ARM calls in flight at once per subscription.</summary>
     public int MaxParallelArmCalls { get; init; } = 32;
+
+    /// <summary>
+    /// Multiplies the refill rates Arcboard assumes before a cloud says otherwise (ARM's published buckets, the SSM and
+    /// EC2 rates). 1 for the real clouds; a sandbox on a clock X times faster needs X, or SSM, which reports no remaining
+    /// quota, would be paced at a tenth of what it allows.
+    /// </summary>
+    public double QuotaScale { get; init; } = 1;
 }
 
 public sealed record CleanupOptions

@@ -18,6 +18,8 @@ public static partial class ConfigLoader
 
     /// <summary>ARM's write bucket per subscription and principal holds 200 requests.</summary>
     public const int MaxParallelArmCallsLimit = 200;
+    public const double MinQuotaScale = 0.01;
+    public const double MaxQuotaScale = 1000;
 
     /// <summary>ARM allows 50 tags on a resource.</summary>
     public const int MaxTags = 50;
@@ -371,6 +373,7 @@ public static partial class ConfigLoader
             Range("onboarding.pollIntervalSeconds", o.PollIntervalSeconds, MinPollIntervalSeconds, MaxPollIntervalSeconds, "seconds between reads of command results");
             Range("onboarding.maxParallelScopes", o.MaxParallelScopes, 1, MaxParallelScopesLimit, "account-regions worked on at once");
             Range("onboarding.maxParallelArmCalls", o.MaxParallelArmCalls, 1, MaxParallelArmCallsLimit, "ARM calls in flight at once");
+            Range("onboarding.quotaScale", o.QuotaScale, MinQuotaScale, MaxQuotaScale, "times the assumed cloud rates (1 for the real clouds)");
         }
 
         private void Range(string path, double value, double min, double max, string what)

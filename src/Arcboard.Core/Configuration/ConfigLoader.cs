@@ -265,6 +265,7 @@ public static partial class ConfigLoader
                 PollIntervalSeconds = section.Number("pollIntervalSeconds") ?? defaults.PollIntervalSeconds,
                 MaxParallelScopes = section.Int("maxParallelScopes") ?? defaults.MaxParallelScopes,
                 MaxParallelArmCalls = section.Int("maxParallelArmCalls") ?? defaults.MaxParallelArmCalls,
+                QuotaScale = section.Number("quotaScale") ?? defaults.QuotaScale,
             };
             section.ReportUnknownKeys();
             return options;

@@ -265,6 +265,18 @@ public sealed class QuotaGateTests
         times.Count.ShouldBe(4);
     }
 
+    [Fact]
+    public void A_scaled_quota_keeps_its_burst_and_refills_that_many_times_faster()
+    {
+        var ssmReads = QuotaLimit.DefaultFor(QuotaKey.SsmReads(new Arcboard.Core.Fleet.AwsScope("111111111111", "us-east-1")));
+
+        var scaled = ssmReads.Scaled(10);
+
+        scaled.Burst.ShouldBe(ssmReads.Burst);
+        scaled.RefillPerSecond.ShouldBe(ssmReads.RefillPerSecond * 10);
+        scaled.MaxInFlight.ShouldBe(ssmReads.MaxInFlight);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;

@@ -74,7 +74,7 @@ public sealed class ConfigLoaderTests : IDisposable
                 "tags": { "owner": "platform", "cost-center": "42" },
                 "cloud": "AzureCloud",
               },
-              "onboarding": { "commandTimeoutSeconds": 900, "pollIntervalSeconds": 0.5, "maxParallelScopes": 8, "maxParallelArmCalls": 16 },
+              "onboarding": { "commandTimeoutSeconds": 900, "pollIntervalSeconds": 0.5, "maxParallelScopes": 8, "maxParallelArmCalls": 16, "quotaScale": 10 },
             }
             """;
 
@@ -95,7 +95,7 @@ public sealed class ConfigLoaderTests : IDisposable
         options.Azure.RegionMap.ShouldBe(new Dictionary<string, string> { ["us-gov-west-1"] = "westus2" });
         options.Azure.DefaultLocation.ShouldBe("northeurope");
         options.Azure.Tags["cost-center"].ShouldBe("42");
-        options.Onboarding.ShouldBe(new OnboardingOptions { CommandTimeoutSeconds = 900, PollIntervalSeconds = 0.5, MaxParallelScopes = 8, MaxParallelArmCalls = 16 });
+        options.Onboarding.ShouldBe(new OnboardingOptions { CommandTimeoutSeconds = 900, PollIntervalSeconds = 0.5, MaxParallelScopes = 8, MaxParallelArmCalls = 16, QuotaScale = 10 });
     }
 
     [Fact]
@@ -344,6 +344,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("pollIntervalSeconds", "\"2\"", "must be a number, not a string")]
     [InlineData("maxParallelScopes", "0", "between 1 and 256")]
     [InlineData("maxParallelArmCalls", "1000", "between 1 and 200")]
+    [InlineData("quotaScale", "0", "between 0.01 and 1000")]
     public void Onboarding_numbers_are_range_checked(string key, string value, string fragment)
     {
         ShouldReport(Fails(Minimal(rest: $$""", "onboarding": { "{{key}}": {{value}} }""")), $"onboarding.{key}", fragment);

@@ -30,6 +30,9 @@ public sealed record QuotaKey(string Service, string Owner, string Kind)
 /// </summary>
 public sealed record QuotaLimit(double Burst, double RefillPerSecond, int MaxInFlight)
 {
+    /// <summary>The same bucket on a clock <paramref name="factor"/> times faster: the burst stays, the refill scales.</summary>
+    public QuotaLimit Scaled(double factor) => this with { RefillPerSecond = RefillPerSecond * factor };
+
     /// <summary>
     /// ARM's published token buckets (per subscription and principal), and for AWS the rates the services are known to
     /// tolerate (SSM publishes none; SendCommand is the tightest).
