@@ -105,29 +105,39 @@ public sealed partial class ModelledInstanceRunner : IScriptRunner
             return 0;
         }
 
-        // show -j with its standard error dropped (2>/dev/null, 2>$null); lines joined without separators.
-        var show = await AgentAsync(instance, ["show", "-j"], cancellationToken);
-        var shown = show.Output.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
-        // grep is case-sensitive; PowerShell's -match is not.
-        var connected = windows ? ConnectedPatternIgnoreCase().IsMatch(shown) : ConnectedPatternSh().IsMatch(shown);
-        if (connected)
+        // The genkey's time is spent before the work, and the whole probe holds one slot: an observer sees only the
+        // finished invocation, and an instance queueing twice would wait behind the whole fleet's first call.
+        await DelayAsync(_latencies.Genkey, cancellationToken);
+        await _slots.WaitAsync(cancellationToken);
+        try
         {
-            output.Append("ARCBOARD-CONNECTED ").Append(shown).Append('\n');
+            // show -j with its standard error dropped (2>/dev/null, 2>$null); lines joined without separators.
+            var show = await RunAgentAsync(instance, ["show", "-j"], cancellationToken);
+            var shown = show.Output.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
+            // grep is case-sensitive; PowerShell's -match is not.
+            var connected = windows ? ConnectedPatternIgnoreCase().IsMatch(shown) : ConnectedPatternSh().IsMatch(shown);
+            if (connected)
+            {
+                output.Append("ARCBOARD-CONNECTED ").Append(shown).Append('\n');
+                return 0;
+            }
+
+            var genkey = await RunAgentAsync(instance, ["genkey"], cancellationToken);
+            error.Append(genkey.Error);
+            if (genkey.ExitCode != 0)
+            {
+                output.Append("ARCBOARD-GENKEY-FAILED ").Append(genkey.ExitCode).Append('\n');
+                return 1;
+            }
+
+            var key = genkey.Output.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
+            output.Append("ARCBOARD-KEY ").Append(key).Append('\n');
             return 0;
         }
-
-        await DelayAsync(_latencies.Genkey, cancellationToken);
-        var genkey = await AgentAsync(instance, ["genkey"], cancellationToken);
-        error.Append(genkey.Error);
-        if (genkey.ExitCode != 0)
+        finally
         {
-            output.Append("ARCBOARD-GENKEY-FAILED ").Append(genkey.ExitCode).Append('\n');
-            return 1;
+            _slots.Release();
         }
-
-        var key = genkey.Output.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
-        output.Append("ARCBOARD-KEY ").Append(key).Append('\n');
-        return 0;
     }
 
     private async Task<int> ConnectAsync(ScriptRequest request, ConnectScript script, StringBuilder output, StringBuilder error, CancellationToken cancellationToken)
@@ -178,15 +188,20 @@ public sealed partial class ModelledInstanceRunner : IScriptRunner
         await _slots.WaitAsync(cancellationToken);
         try
         {
-            using var stdout = new StringWriter();
-            using var stderr = new StringWriter();
-            var code = await AgentCli.RunAsync(args, stdout, stderr, EnvironmentFor(instance), _time, _agentServices, cancellationToken);
-            return (code, stdout.ToString(), stderr.ToString());
+            return await RunAgentAsync(instance, args, cancellationToken);
         }
         finally
         {
             _slots.Release();
         }
+    }
+
+    private async Task<(int ExitCode, string Output, string Error)> RunAgentAsync(SandboxInstance instance, string[] args, CancellationToken cancellationToken)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await AgentCli.RunAsync(args, stdout, stderr, EnvironmentFor(instance), _time, _agentServices, cancellationToken);
+        return (code, stdout.ToString(), stderr.ToString());
     }
 
     /// <summary>The variables the agent sees (docs/contracts.md section 3), as on a process-mode instance.</summary>
