@@ -124,18 +124,8 @@ public sealed partial class OnboardingReconciler(
         }
     }
 
-    private async Task<T> WithArmSlotAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
-    {
-        await _armCalls.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await call(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _armCalls.Release();
-        }
-    }
+    private Task<T> WithArmSlotAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        _armCalls.RunInSlotAsync(call, cancellationToken);
 
     private async Task WithArmSlotAsync(Func<CancellationToken, Task> call, CancellationToken cancellationToken) =>
         await WithArmSlotAsync(async ct =>

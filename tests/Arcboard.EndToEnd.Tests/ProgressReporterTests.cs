@@ -1,0 +1,54 @@
+using Arcboard.Cli.Output;
+using Arcboard.Core.Fleet;
+using Arcboard.Core.Onboarding;
+using Microsoft.Extensions.Time.Testing;
+using Shouldly;
+using Xunit;
+
+namespace Arcboard.EndToEnd.Tests;
+
+public sealed class ProgressReporterTests
+{
+    private static readonly AwsScope Scope = new("111111111111", "us-east-1");
+
+    [Fact]
+    public void Rate_and_time_left_show_as_agents_connect_before_the_end_of_scope_confirmation()
+    {
+        var time = new FakeTimeProvider();
+        using var error = new StringWriter();
+        var progress = new ProgressReporter(error, time);
+        progress.ScopeListed(Scope, 100, 100);
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 30; i++)
+        {
+            progress.StepProgress(Scope, OnboardingStep.Connect);
+        }
+
+        // One line per quiet interval: the first event writes it, so 1 connect in 1 minute, 99 left.
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[^1].ShouldContain("connected 1, done 0/100");
+        lines[^1].ShouldContain("1/min, about 01:39:00 left");
+
+        time.Advance(ProgressReporter.QuietInterval);
+        progress.StepProgress(Scope, OnboardingStep.Connect);
+
+        lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[^1].ShouldContain("connected 31, done 0/100");
+        lines[^1].ShouldContain("about 00:02:");
+    }
+
+    [Fact]
+    public void With_nothing_done_yet_no_rate_is_guessed()
+    {
+        var time = new FakeTimeProvider();
+        using var error = new StringWriter();
+        var progress = new ProgressReporter(error, time);
+        progress.ScopeListed(Scope, 10, 10);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        progress.StepProgress(Scope, OnboardingStep.Genkey);
+
+        error.ToString().ShouldContain("rate not known yet");
+    }
+}
