@@ -12,24 +12,6 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
     private static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
 
-    /// <summary>
-    /// The connector polls every 2 s against the real services' seconds-long latencies and assumes the real services'
-    /// rates; on a clock X times faster the same shape is a poll every 2/X s and X times the rates, or the connector
-    /// would spend the compressed run waiting on its own timer and pacing SSM (which reports no remaining quota) at a
-    /// tenth of what the sandbox allows.
-    /// </summary>
-    private static async Task ScalePollingAsync(string config, double timeScale, CancellationToken cancellationToken)
-    {
-        if (timeScale <= 1)
-        {
-            return;
-        }
-
-        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config, cancellationToken))!.AsObject();
-        json["onboarding"] = new System.Text.Json.Nodes.JsonObject { ["pollIntervalSeconds"] = Math.Round(2 / timeScale, 3), ["quotaScale"] = timeScale };
-        await File.WriteAllTextAsync(config, json.ToJsonString(), cancellationToken);
-    }
-
     public async Task<(StrategyResult Result, BoundModel Bound)> RunAsync(string strategy, bool strategyFlagSupported, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory($"arcboard-bench-{strategy}-").FullName;
@@ -39,7 +21,6 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
             await using var sandbox = await SandboxHost.StartAsync(SandboxSetup.Options(options, fleetFile, Path.Combine(directory, "sandbox")), cancellationToken);
             var config = Path.Combine(directory, "arcboard.json");
             await sandbox.WriteConfigFileAsync(config, "arcboard.db", cancellationToken);
-            await ScalePollingAsync(config, sandbox.Profile.TimeScale, cancellationToken);
 
             using var admin = new HttpClient();
             var (bound, _) = await SandboxSetup.ReadProfileAsync(admin, sandbox, cancellationToken);

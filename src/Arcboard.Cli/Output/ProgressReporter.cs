@@ -22,7 +22,7 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
     private readonly long _started = time.GetTimestamp();
     private readonly TimeSpan _interval = interactive ? InteractiveInterval : QuietInterval;
     private TimeSpan _lastLine = TimeSpan.MinValue;
-    private int _eligible;
+    private int _listed;
     private int _keys;
     private int _created;
     private int _connected;
@@ -34,7 +34,7 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
     {
         lock (_lock)
         {
-            _eligible += eligible;
+            _listed += instances;
             Write($"{scope}: {instances} instances, {eligible} eligible");
         }
     }
@@ -72,12 +72,7 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
     {
         lock (_lock)
         {
-            // Verdicts on instances that were never eligible (stopped, no SSM, filtered) are not work done.
-            if (report.Outcome == Outcome.Skipped && _eligible == 0)
-            {
-                return;
-            }
-
+            // Every listed instance gets exactly one verdict, eligible or not, so the count ends at the total listed.
             _finished++;
             if (report.Outcome == Outcome.Onboarded)
             {
@@ -96,7 +91,7 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
                 }
             }
 
-            MaybeStatus(force: _eligible > 0 && _finished >= _eligible);
+            MaybeStatus(force: _finished == _listed);
         }
     }
 
@@ -117,7 +112,7 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
         }
 
         _lastLine = elapsed;
-        Write($"genkey {_keys}, created {_created}, connected {_connected}, done {_finished}/{_eligible} (onboarded {_onboarded}, failed {_failed}); {Rate(elapsed)}");
+        Write($"genkey {_keys}, created {_created}, connected {_connected}, done {_finished}/{_listed} (onboarded {_onboarded}, failed {_failed}); {Rate(elapsed)}");
     }
 
     private string Rate(TimeSpan elapsed)
@@ -131,7 +126,7 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
         }
 
         var perMinute = done / elapsed.TotalMinutes;
-        var left = Math.Max(0, _eligible - done);
+        var left = Math.Max(0, _listed - done);
         var eta = TimeSpan.FromMinutes(left / perMinute);
         return left == 0 ? $"{perMinute:0.#}/min" : $"{perMinute:0.#}/min, about {eta:hh\\:mm\\:ss} left";
     }

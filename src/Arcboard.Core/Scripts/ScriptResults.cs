@@ -96,8 +96,17 @@ public static partial class ScriptResults
 
     private static string FirstMeaningfulLine(CommandInvocation invocation)
     {
-        var line = Lines(invocation.StandardError).Concat(Lines(invocation.StandardOutput)).FirstOrDefault(l => l.Length > 0);
+        // SSM frames a plugin's stderr with banner lines such as "----------ERROR-------"; they say nothing about why.
+        var line = Lines(invocation.StandardError).Concat(Lines(invocation.StandardOutput))
+            .FirstOrDefault(l => l.Trim().Trim('-').Length > 0 && !IsSsmBanner(l));
         return line is null ? "" : $": {Clean(line)}";
+    }
+
+    private static bool IsSsmBanner(string line)
+    {
+        var word = line.Trim().Trim('-');
+        return line.TrimStart().StartsWith("---", StringComparison.Ordinal)
+            && word is "ERROR" or "OUTPUT" or "STDERR" or "STDOUT";
     }
 
     private static string? ReadResourceId(string showJson)

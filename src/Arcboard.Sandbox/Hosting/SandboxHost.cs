@@ -287,6 +287,17 @@ public sealed class SandboxHost : IAsyncDisposable
                 ["caCertificate"] = e.CaCertificatePath,
             },
         };
+        if (Profile.TimeScale > 1)
+        {
+            // On a clock X times faster the connector's shape is a poll every 2/X s and X times the rates it assumes
+            // before a cloud says otherwise; SSM never says, so without this it would be paced at real-world speed.
+            config["onboarding"] = new JsonObject
+            {
+                ["pollIntervalSeconds"] = Math.Max(0.1, Math.Round(2 / Profile.TimeScale, 3)),
+                ["quotaScale"] = Profile.TimeScale,
+            };
+        }
+
         await WritePrivateFileAsync(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
     }
 
