@@ -89,6 +89,30 @@ public sealed partial class BadInputTests : IDisposable
     }
 
     [Theory]
+    [InlineData("--time-scale", "abc", "must be a number greater than 0")]
+    [InlineData("--seed", "x", "must be a whole number")]
+    [InlineData("--instance-mode", "fast", "must be one of process, modelled")]
+    public async Task A_bad_sandbox_value_is_named_in_one_line_without_a_dotnet_type(string option, string value, string expected)
+    {
+        var run = await RunAsync("sandbox", "serve", option, value);
+
+        ShouldBeRejected(run, value, option);
+        run.Error.ShouldContain(expected);
+        run.Error.ShouldNotContain("System.");
+        run.Error.ShouldNotContain("Arcboard.");
+    }
+
+    [Fact]
+    public async Task A_bad_log_level_is_named_with_the_levels_allowed()
+    {
+        var run = await RunAsync("sync", "--config", Write("ok.json", ValidConfig()), "--log-level", "loud");
+
+        ShouldBeRejected(run, "loud", "--log-level");
+        run.Error.ShouldContain("trace, debug, information, warning, error, none");
+        run.Error.ShouldNotContain("Microsoft.Extensions");
+    }
+
+    [Theory]
     [InlineData("sync")]
     [InlineData("status")]
     public async Task A_store_path_that_is_a_folder_is_refused_before_anything_runs(string command)

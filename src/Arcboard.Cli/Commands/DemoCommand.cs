@@ -18,6 +18,7 @@ internal static class DemoCommand
     {
         var instances = new Option<int>("--instances") { Description = "How many instances the sandbox fleet has.", DefaultValueFactory = _ => 24 };
         var seed = new Option<int>("--seed") { Description = "Seed of the generated fleet.", DefaultValueFactory = _ => 7 };
+        seed.InRange(0, int.MaxValue);
         var output = CommonOptions.Output();
         var keep = new Option<bool>("--keep") { Description = "Keep the sandbox's data folder (instance roots, configuration, store) afterwards." };
         instances.InRange(1, 2000);

@@ -29,6 +29,9 @@ internal static class SandboxCommand
         var faults = new Option<string?>("--faults") { Description = "HTTP faults from the start, KIND=RATE,...: for example arm-5xx=0.05,ssm-throttling=0.05. Kinds: " + string.Join(", ", HttpFaultKinds.All) + "." };
         var instanceMode = new Option<InstanceMode>("--instance-mode") { Description = "process runs scripts with /bin/sh and hosted PowerShell (correctness); modelled runs Arcboard's scripts as a model with the agent in-process (10,000+ instances).", DefaultValueFactory = _ => InstanceMode.Process };
         instances.InRange(0, 100_000);
+        seed.InRange(0, int.MaxValue);
+        timeScale.Positive();
+        instanceMode.OneOf(InstanceMode.Process, InstanceMode.Process, InstanceMode.Modelled);
         awsPort.InRange(0, 65535);
         httpsPort.InRange(0, 65535);
 
