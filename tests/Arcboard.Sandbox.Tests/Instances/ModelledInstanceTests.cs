@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Amazon.SimpleSystemsManagement.Model;
@@ -30,7 +31,10 @@ public sealed partial class ModelledInstanceTests(ModelledSandboxFixture sandbox
         check.IsValid.ShouldBeTrue(check.Problem);
         check.KeySizeBits.ShouldBe(2048);
         var instance = sandboxes.Modelled.Fleet.Find(instanceId)!;
-        File.ReadAllText(instance.AgentPrivateKeyPath).ShouldStartWith("-----BEGIN RSA PRIVATE KEY-----");
+        var saved = File.ReadAllText(instance.AgentPrivateKeyPath);
+        PemEncoding.TryFind(saved, out var fields).ShouldBeTrue();
+        fields.Location.Start.Value.ShouldBe(0);
+        saved[fields.Label].ShouldBe("RSA PRIVATE KEY");
     }
 
     [Fact]
