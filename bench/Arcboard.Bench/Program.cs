@@ -47,18 +47,12 @@ try
         fleet.WriteFleetFile(stream);
     }
 
-    var strategyFlag = await SupportsStrategyFlagAsync(options.CliPath, cancel.Token);
-    if (!strategyFlag)
-    {
-        await Console.Error.WriteLineAsync("bench: this connector has no --strategy flag; every strategy runs its default behaviour.");
-    }
-
     var runner = new StrategyRunner(options, fleetFile, fleet.Instances, Console.Error, time);
     var results = new List<StrategyResult>();
     var bound = BoundModel.Unlimited;
     foreach (var strategy in options.Strategies)
     {
-        var (result, model) = await runner.RunAsync(strategy, strategyFlag, cancel.Token);
+        var (result, model) = await runner.RunAsync(strategy, cancel.Token);
         results.Add(result);
         bound = model;
     }
@@ -95,20 +89,4 @@ finally
     catch (IOException)
     {
     }
-}
-
-// A connector built before strategies existed still gets measured, as its one behaviour.
-static async Task<bool> SupportsStrategyFlagAsync(string cliPath, CancellationToken cancellationToken)
-{
-    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-    foreach (var arg in (string[])[Path.GetFullPath(cliPath), "sync", "--help"])
-    {
-        start.ArgumentList.Add(arg);
-    }
-
-    using var help = Process.Start(start) ?? throw new BenchException("could not start the connector: is the dotnet host on PATH?");
-    var text = await help.StandardOutput.ReadToEndAsync(cancellationToken);
-    await help.StandardError.ReadToEndAsync(cancellationToken);
-    await help.WaitForExitAsync(cancellationToken);
-    return text.Contains("--strategy", StringComparison.Ordinal);
 }

@@ -12,7 +12,7 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
     private static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
 
-    public async Task<(StrategyResult Result, BoundModel Bound)> RunAsync(string strategy, bool strategyFlagSupported, CancellationToken cancellationToken)
+    public async Task<(StrategyResult Result, BoundModel Bound)> RunAsync(string strategy, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory($"arcboard-bench-{strategy}-").FullName;
         try
@@ -29,7 +29,7 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
 
             var sandboxCpu = Process.GetCurrentProcess().TotalProcessorTime;
             var startedAt = time.GetUtcNow();
-            var measured = await RunConnectorAsync(strategy, strategyFlagSupported, config, Path.Combine(directory, "connector.log"), sandbox, cancellationToken);
+            var measured = await RunConnectorAsync(strategy, config, Path.Combine(directory, "connector.log"), sandbox, cancellationToken);
             var stats = sandbox.Stats;
             var result = new StrategyResult
             {
@@ -63,7 +63,7 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
         }
     }
 
-    private async Task<Measured> RunConnectorAsync(string strategy, bool strategyFlagSupported, string config, string logPath, SandboxHost sandbox, CancellationToken cancellationToken)
+    private async Task<Measured> RunConnectorAsync(string strategy, string config, string logPath, SandboxHost sandbox, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -71,15 +71,9 @@ internal sealed class StrategyRunner(BenchOptions options, string fleetFile, int
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[Path.GetFullPath(options.CliPath), "sync", "--config", config, "--output", "json"])
+        foreach (var arg in (string[])[Path.GetFullPath(options.CliPath), "sync", "--config", config, "--output", "json", "--strategy", strategy])
         {
             start.ArgumentList.Add(arg);
-        }
-
-        if (strategyFlagSupported)
-        {
-            start.ArgumentList.Add("--strategy");
-            start.ArgumentList.Add(strategy);
         }
 
         var started = time.GetTimestamp();
