@@ -1,4 +1,5 @@
 using System.Text;
+using Arcboard.Sandbox.Hosting;
 
 namespace Arcboard.EndToEnd.Tests;
 
@@ -51,5 +52,18 @@ public static class FleetFiles
         var path = Path.Combine(folder, "fleet.yaml");
         File.WriteAllText(path, yaml.ToString());
         return path;
+    }
+
+    /// <summary>
+    /// A sandbox on <see cref="Mixed"/>'s fleet with its data under <paramref name="folder"/>, and the connector's config
+    /// written next to it (the store at <c>state/arcboard.db</c> under the same folder).
+    /// </summary>
+    public static async Task<(SandboxHost Sandbox, string Config)> StartMixedSandboxAsync(string folder, int linux, int windows)
+    {
+        var fleet = Mixed(folder, linux, windows);
+        var sandbox = await SandboxHost.StartAsync(new SandboxOptions { FleetFile = fleet, DataDirectory = Path.Combine(folder, "sandbox") }, CancellationToken.None);
+        var config = Path.Combine(folder, "arcboard.json");
+        await sandbox.WriteConfigFileAsync(config, "state/arcboard.db");
+        return (sandbox, config);
     }
 }

@@ -25,11 +25,8 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var fleet = FleetFiles.Mixed(_folder.FullName, Linux, Windows);
-        _sandbox = await SandboxHost.StartAsync(new SandboxOptions { FleetFile = fleet, DataDirectory = Path.Combine(_folder.FullName, "sandbox") }, CancellationToken.None);
-        _config = Path.Combine(_folder.FullName, "arcboard.json");
+        (_sandbox, _config) = await FleetFiles.StartMixedSandboxAsync(_folder.FullName, Linux, Windows);
         _storePath = Path.Combine(_folder.FullName, "state", "arcboard.db");
-        await _sandbox.WriteConfigFileAsync(_config, "state/arcboard.db");
     }
 
     public async Task DisposeAsync()

@@ -16,10 +16,7 @@ public sealed class SyncEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var fleet = FleetFiles.Mixed(_folder.FullName, linux: 20, windows: 20);
-        _sandbox = await SandboxHost.StartAsync(new SandboxOptions { FleetFile = fleet, DataDirectory = Path.Combine(_folder.FullName, "sandbox") }, CancellationToken.None);
-        _config = Path.Combine(_folder.FullName, "arcboard.json");
-        await _sandbox.WriteConfigFileAsync(_config, "state/arcboard.db");
+        (_sandbox, _config) = await FleetFiles.StartMixedSandboxAsync(_folder.FullName, linux: 20, windows: 20);
     }
 
     public async Task DisposeAsync()
