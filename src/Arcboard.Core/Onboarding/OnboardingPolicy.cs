@@ -76,6 +76,14 @@ public sealed record OnboardingPolicy
     /// </summary>
     public TimeSpan MaxConnectLinger { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// With the batched strategy, how many instances may be between their genkey command and their machine's creation,
+    /// across all accounts and regions. Machines are created no faster than the ARM write quota allows, so keys made far
+    /// ahead of it only wait; bounding them keeps the results to read, and the memory they take, to what creation can use.
+    /// A thousand is minutes of work at ARM's default write rate and still ample at ten times that rate.
+    /// </summary>
+    public int MaxKeysAhead { get; init; } = 1000;
+
     public int MaxParallelScopes { get; init; } = 4;
     /// <summary>
     /// ARM calls in flight at once per subscription. The quota gate, not this, sets the pace; it only has to be high

@@ -62,13 +62,15 @@ public sealed partial class OnboardingReconciler(
         _resourceGroups.Clear();
         _claimedNames.Clear();
         _claimedKeys.Clear();
+        // One window for the whole pass: every account and region creates its machines within the one subscription's quota.
+        var keysAhead = new AdmissionWindow(Math.Max(1, policy.MaxKeysAhead));
 
         await Parallel.ForEachAsync(
             scopes,
             new ParallelOptions { MaxDegreeOfParallelism = policy.MaxParallelScopes, CancellationToken = cancellationToken },
             async (scope, ct) =>
             {
-                var pass = new ScopePass(this, scope, observer);
+                var pass = new ScopePass(this, scope, observer, keysAhead);
                 try
                 {
                     await pass.RunAsync(ct).ConfigureAwait(false);
@@ -135,7 +137,7 @@ public sealed partial class OnboardingReconciler(
         }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The work on one account and region during one pass.</summary>
-    private sealed class ScopePass(OnboardingReconciler owner, AwsScope scope, ISyncObserver observer)
+    private sealed class ScopePass(OnboardingReconciler owner, AwsScope scope, ISyncObserver observer, AdmissionWindow keysAhead)
     {
         private readonly Dictionary<string, InstanceRecord> _records = new(StringComparer.Ordinal);
         private readonly Dictionary<string, Ec2Instance> _instances = new(StringComparer.Ordinal);
@@ -144,6 +146,10 @@ public sealed partial class OnboardingReconciler(
         private readonly Dictionary<string, Dictionary<string, ArcMachine>> _listing = new(StringComparer.OrdinalIgnoreCase);
         private readonly Dictionary<string, string> _listingErrors = new(StringComparer.OrdinalIgnoreCase);
         private readonly Lock _recordsLock = new();
+
+        // Instances whose key is in hand and whose machine creation has not finished: they stay in the keys-ahead window
+        // after their genkey command ends, and creation lets them out.
+        private readonly ConcurrentDictionary<string, byte> _awaitingCreation = new(StringComparer.Ordinal);
 
         private OnboardingPolicy Policy => owner.Policy;
         private TimeProvider Time => owner.Time;
@@ -520,11 +526,13 @@ public sealed partial class OnboardingReconciler(
                     {
                         if (await OnProbedAsync(id, invocation, ct).ConfigureAwait(false))
                         {
+                            _awaitingCreation[id] = 0;
                             creates.TryWrite(id);
                         }
                     },
                     perInstance: false,
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken,
+                    admission: keysAhead).ConfigureAwait(false);
             }
             finally
             {
@@ -548,9 +556,17 @@ public sealed partial class OnboardingReconciler(
                         continue;
                     }
 
-                    if (await CreateMachineSafelyAsync(id, cancellationToken).ConfigureAwait(false))
+                    try
                     {
-                        connects.Add(id);
+                        if (await CreateMachineSafelyAsync(id, cancellationToken).ConfigureAwait(false))
+                        {
+                            connects.Add(id);
+                        }
+                    }
+                    finally
+                    {
+                        _awaitingCreation.TryRemove(id, out _);
+                        keysAhead.Release(id);
                     }
                 }
                 finally
@@ -989,7 +1005,8 @@ public sealed partial class OnboardingReconciler(
             Func<string, CommandInvocation, CancellationToken, Task> onFinished,
             bool perInstance,
             CancellationToken cancellationToken,
-            Action<string>? lost = null)
+            Action<string>? lost = null,
+            AdmissionWindow? admission = null)
         {
             if (ids.Count == 0)
             {
@@ -1016,12 +1033,12 @@ public sealed partial class OnboardingReconciler(
                     }
                     else
                     {
-                        await SendAllAsync(resend, batchSize, step, requesting, requested, scriptFor, onFinished, perInstance, cancellationToken).ConfigureAwait(false);
+                        await SendAllAsync(resend, batchSize, step, requesting, requested, scriptFor, onFinished, perInstance, admission, cancellationToken).ConfigureAwait(false);
                     }
                 }, cancellationToken));
             }
 
-            waits.Add(SendAllAsync(toSend, batchSize, step, requesting, requested, scriptFor, onFinished, perInstance, cancellationToken));
+            waits.Add(SendAllAsync(toSend, batchSize, step, requesting, requested, scriptFor, onFinished, perInstance, admission, cancellationToken));
             await Task.WhenAll(waits).ConfigureAwait(false);
         }
 
@@ -1034,11 +1051,42 @@ public sealed partial class OnboardingReconciler(
             Func<Platform, IReadOnlyList<string>, string> scriptFor,
             Func<string, CommandInvocation, CancellationToken, Task> onFinished,
             bool perInstance,
+            AdmissionWindow? admission,
             CancellationToken cancellationToken) =>
             Task.WhenAll(ids
                 .GroupBy(id => Record(id).Platform)
-                .SelectMany(platformGroup => platformGroup.Chunk(batchSize).Select(batch =>
-                    SendAndWaitAsync(batch, platformGroup.Key, step, requesting, requested, scriptFor, onFinished, perInstance, cancellationToken))));
+                .SelectMany(platformGroup => platformGroup.Chunk(batchSize).Select(batch => admission is null
+                    ? SendAndWaitAsync(batch, platformGroup.Key, step, requesting, requested, scriptFor, onFinished, perInstance, cancellationToken)
+                    : AdmitThenSendAsync(batch, platformGroup.Key, step, requesting, requested, scriptFor, onFinished, admission, cancellationToken))));
+
+        /// <summary>
+        /// Sends the batch once it fits in the window; when its command is over, the instances that did not go on to
+        /// machine creation leave the window, whatever ended their step.
+        /// </summary>
+        private async Task AdmitThenSendAsync(
+            string[] batch,
+            Platform platform,
+            OnboardingStep step,
+            OnboardingStage requesting,
+            OnboardingStage requested,
+            Func<Platform, IReadOnlyList<string>, string> scriptFor,
+            Func<string, CommandInvocation, CancellationToken, Task> onFinished,
+            AdmissionWindow admission,
+            CancellationToken cancellationToken)
+        {
+            await admission.AdmitAsync(batch, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await SendAndWaitAsync(batch, platform, step, requesting, requested, scriptFor, onFinished, perInstance: false, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var id in batch.Where(id => !_awaitingCreation.ContainsKey(id)))
+                {
+                    admission.Release(id);
+                }
+            }
+        }
 
         private async Task SendAndWaitAsync(
             string[] batch,

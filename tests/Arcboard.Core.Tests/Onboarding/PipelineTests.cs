@@ -14,7 +14,7 @@ public sealed class PipelineTests
     private readonly FakeArm _arm = new();
     private readonly MemoryStore _store = new();
 
-    private OnboardingReconciler Reconciler(IAwsInventory inventory, IRunCommand runCommand, IArcMachines arm, OnboardingStrategy strategy = OnboardingStrategy.Batched) => new(
+    private OnboardingReconciler Reconciler(IAwsInventory inventory, IRunCommand runCommand, IArcMachines arm, OnboardingStrategy strategy = OnboardingStrategy.Batched, int maxKeysAhead = 1000) => new(
         inventory,
         runCommand,
         arm,
@@ -27,6 +27,7 @@ public sealed class PipelineTests
             CommandTimeout = TimeSpan.FromMinutes(5),
             PollInterval = TimeSpan.FromSeconds(2),
             Strategy = strategy,
+            MaxKeysAhead = maxKeysAhead,
         },
         _time,
         NullLogger<OnboardingReconciler>.Instance);
@@ -35,8 +36,11 @@ public sealed class PipelineTests
     {
         var pass = reconciler.SyncAsync([FakeAws.Scope], null, CancellationToken.None);
         var paused = false;
+        var giveUpAt = _time.GetUtcNow() + TimeSpan.FromHours(3);
         while (!pass.IsCompleted)
         {
+            // Every wait in a pass is bounded far below this, so only a pipeline that wedged itself gets here.
+            _time.GetUtcNow().ShouldBeLessThan(giveUpAt, "the pass never finished: the pipeline is stuck");
             await Task.Delay(1);
             if (!paused && pauseWhen?.Invoke() == true)
             {
@@ -72,6 +76,41 @@ public sealed class PipelineTests
         slowStillInGenkey.ShouldBeTrue();
         report.Count(Outcome.Onboarded).ShouldBe(55);
         aws.Sent.Count(s => s.Script.Contains("connect existing", StringComparison.Ordinal)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task No_more_keys_are_asked_for_than_the_window_allows_ahead_of_machine_creation()
+    {
+        var aws = new FakeAws(_arm, Enumerable.Range(1, 200).Select(n => new FakeInstance($"i-{n:x8}")).ToArray());
+        var recorder = new SendRecorder(aws, () => _arm.Machines.Count);
+        using var reconciler = Reconciler(aws, recorder, _arm, maxKeysAhead: 100);
+
+        var report = await RunAsync(reconciler);
+
+        report.Count(Outcome.Onboarded).ShouldBe(200);
+        var genkeys = recorder.MachinesAtGenkeySend;
+        genkeys.Count.ShouldBe(4);
+        // Two batches fill the window; each later one goes only once a batch's worth of machines exist.
+        genkeys[0].ShouldBe(0);
+        genkeys[1].ShouldBe(0);
+        genkeys[2].ShouldBeGreaterThanOrEqualTo(50);
+        genkeys[3].ShouldBeGreaterThanOrEqualTo(100);
+    }
+
+    [Fact]
+    public async Task Instances_that_leave_genkey_without_a_key_free_their_place_in_the_window()
+    {
+        var absent = Enumerable.Range(1, 50).Select(n => new FakeInstance($"i-{n:x8}") { AgentInstalled = false });
+        var garbage = Enumerable.Range(51, 50).Select(n => new FakeInstance($"i-{n:x8}") { GarbageOutput = "no markers here" });
+        var fine = Enumerable.Range(101, 50).Select(n => new FakeInstance($"i-{n:x8}"));
+        var aws = new FakeAws(_arm, [.. absent, .. garbage, .. fine]);
+        using var reconciler = Reconciler(aws, aws, _arm, maxKeysAhead: 50);
+
+        var report = await RunAsync(reconciler);
+
+        report.Count(Outcome.Skipped).ShouldBe(50);
+        report.Count(Outcome.Failed).ShouldBe(50);
+        report.Count(Outcome.Onboarded).ShouldBe(50);
     }
 
     [Fact]
@@ -189,4 +228,31 @@ public sealed class PipelineTests
 
         report.Instances.Single().Outcome.ShouldBe(Outcome.Onboarded);
     }
+}
+
+/// <summary>Notes how many machines existed each time a genkey command went out.</summary>
+internal sealed class SendRecorder(IRunCommand inner, Func<int> machines) : IRunCommand
+{
+    private readonly Lock _lock = new();
+
+    public List<int> MachinesAtGenkeySend { get; } = [];
+
+    public Task<string> SendAsync(AwsScope scope, Platform platform, IReadOnlyList<string> instanceIds, string script, TimeSpan executionTimeout, CancellationToken cancellationToken)
+    {
+        if (!script.Contains("connect existing", StringComparison.Ordinal))
+        {
+            lock (_lock)
+            {
+                MachinesAtGenkeySend.Add(machines());
+            }
+        }
+
+        return inner.SendAsync(scope, platform, instanceIds, script, executionTimeout, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<CommandInvocation>> ListInvocationsAsync(AwsScope scope, string commandId, CancellationToken cancellationToken) =>
+        inner.ListInvocationsAsync(scope, commandId, cancellationToken);
+
+    public Task<CommandInvocation?> GetInvocationAsync(AwsScope scope, string commandId, string instanceId, CancellationToken cancellationToken) =>
+        inner.GetInvocationAsync(scope, commandId, instanceId, cancellationToken);
 }
