@@ -1157,6 +1157,7 @@ public sealed partial class OnboardingReconciler(
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var deadline = sentAt + Policy.CommandTimeout + Policy.DeliveryGrace;
             var firstLook = true;
+            var pollInterval = Policy.PollInterval;
 
             while (pending.Count > 0)
             {
@@ -1207,6 +1208,11 @@ public sealed partial class OnboardingReconciler(
                     await onFinished(invocation.InstanceId, invocation, cancellationToken).ConfigureAwait(false);
                 }
 
+                // A command still finishing instances is read at the poll interval; one that has gone quiet (a hung or slow
+                // instance, a long timeout) is read less and less often, so it does not spend the reads other commands need.
+                // The per-instance baseline keeps the plain fixed interval it stands for.
+                pollInterval = perInstance || finished.Count > 0 || firstLook ? Policy.PollInterval : Min(pollInterval * 1.5, Policy.PollInterval * MaxPollBackoff);
+
                 var now = owner.Time.GetUtcNow();
                 if (firstLook && resendIfLost is not null && now >= deadline)
                 {
@@ -1234,9 +1240,12 @@ public sealed partial class OnboardingReconciler(
                     return;
                 }
 
-                await Task.Delay(Policy.PollInterval, owner.Time, cancellationToken).ConfigureAwait(false);
+                var untilDeadline = deadline - now;
+                await Task.Delay(Min(pollInterval, untilDeadline > TimeSpan.Zero ? untilDeadline : pollInterval), owner.Time, cancellationToken).ConfigureAwait(false);
             }
         }
+
+        private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
         /// <summary>ListCommandInvocations cuts output at 2,500 characters; when the markers may be past the cut, read the full invocation.</summary>
         private async Task<CommandInvocation> CompleteOutputAsync(string commandId, CommandInvocation invocation, CancellationToken cancellationToken)
@@ -1258,6 +1267,9 @@ public sealed partial class OnboardingReconciler(
             }
         }
     }
+
+    /// <summary>A command that has gone quiet is read at most this many poll intervals apart.</summary>
+    private const int MaxPollBackoff = 4;
 
     // A nested type cannot see the primary constructor's parameters, so the pass reaches them through these.
     private OnboardingPolicy Policy => policy;

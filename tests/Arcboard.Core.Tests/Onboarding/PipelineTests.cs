@@ -114,6 +114,23 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task A_command_that_has_gone_quiet_is_read_less_often_until_its_deadline()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001")) { Hang = true };
+        using var reconciler = Reconciler(aws, aws, _arm);
+        var start = _time.GetUtcNow();
+
+        var report = await RunAsync(reconciler);
+
+        report.Instances.Single().Reason.ShouldContain("no result");
+        // Five minutes of execution timeout and one of delivery grace: read every 2 s that would be 180 reads. Backing off
+        // by half each quiet read, to at most every 8 s, it is about 45.
+        var waited = (_time.GetUtcNow() - start).TotalSeconds;
+        waited.ShouldBeGreaterThanOrEqualTo(360);
+        aws.ListCalls.ShouldBeInRange(40, 55);
+    }
+
+    [Fact]
     public async Task A_created_machine_trickle_is_connected_once_creation_goes_quiet()
     {
         var aws = new FakeAws(_arm, new FakeInstance("i-00000001"), new FakeInstance("i-00000002"));
