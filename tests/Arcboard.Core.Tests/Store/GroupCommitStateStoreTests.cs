@@ -20,14 +20,22 @@ public sealed class GroupCommitStateStoreTests
     public async Task Concurrent_saves_share_transactions_and_each_returns_only_once_committed()
     {
         using var folder = new TempFolder();
-        var counting = new CountingStore(new SqliteStateStore(Path.Combine(folder.Path, "s.db"), TimeProvider.System));
+        var firstCommit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var counting = new CountingStore(new SqliteStateStore(Path.Combine(folder.Path, "s.db"), TimeProvider.System)) { HoldFirst = firstCommit.Task };
         await using var store = new GroupCommitStateStore(counting);
         await store.InitializeAsync(CancellationToken.None);
 
-        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Task.Run(() => store.SaveAsync(Record(i), CancellationToken.None))));
+        // The first save's transaction is held on the disk while the other 499 arrive, as a slow fsync would hold it.
+        var first = store.SaveAsync(Record(0), CancellationToken.None);
+        await counting.FirstStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var rest = Enumerable.Range(1, 499).Select(i => store.SaveAsync(Record(i), CancellationToken.None)).ToList();
+        first.IsCompleted.ShouldBeFalse();
+        rest.ShouldAllBe(save => !save.IsCompleted);
+        firstCommit.SetResult();
+        await Task.WhenAll([first, .. rest]);
 
         (await store.ListAsync(CancellationToken.None)).Count.ShouldBe(500);
-        counting.Transactions.ShouldBeLessThan(500);
+        counting.Transactions.ShouldBe(2);
         counting.Records.ShouldBe(500);
     }
 
@@ -66,6 +74,11 @@ public sealed class GroupCommitStateStoreTests
         public int Transactions => _transactions;
         public int Records => _records;
         public InstanceKey? FailFor { get; init; }
+
+        /// <summary>The first transaction does not commit before this completes.</summary>
+        public Task? HoldFirst { get; init; }
+
+        public TaskCompletionSource FirstStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public List<InstanceKey> Saved { get; } = [];
 
         public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
@@ -79,6 +92,12 @@ public sealed class GroupCommitStateStoreTests
             if (FailFor is { } bad && records.Any(r => r.Key == bad))
             {
                 throw new InvalidOperationException("refused");
+            }
+
+            if (HoldFirst is not null && Volatile.Read(ref _transactions) == 0)
+            {
+                FirstStarted.TrySetResult();
+                await HoldFirst;
             }
 
             await inner.SaveAllAsync(records, cancellationToken);
