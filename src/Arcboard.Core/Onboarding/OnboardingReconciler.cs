@@ -397,6 +397,23 @@ public sealed partial class OnboardingReconciler(
             Report(record, outcome, reason, null);
         }
 
+        /// <summary>
+        /// Settles many instances the same way with one save per thousand: a listing confirms thousands of machines at
+        /// once, and awaiting a commit for each in turn made confirming 20,000 take half a minute.
+        /// </summary>
+        private async Task SucceedAllAsync(IReadOnlyList<(string Id, Func<InstanceRecord, InstanceRecord> Change)> instances, Outcome outcome, string reason, CancellationToken cancellationToken)
+        {
+            foreach (var chunk in instances.Chunk(SettleChunk))
+            {
+                var records = chunk.Select(i => i.Change(Record(i.Id)) with { Outcome = outcome, Reason = reason, FailedStep = null, Attempts = 0 }).ToList();
+                await SaveAllAsync(records, cancellationToken).ConfigureAwait(false);
+                foreach (var record in records)
+                {
+                    Report(Record(record.Key.InstanceId), outcome, reason, null);
+                }
+            }
+        }
+
         private Task FailAsync(string instanceId, OnboardingStep step, string reason, CancellationToken cancellationToken) =>
             FailAsync(instanceId, step, reason, r => r, cancellationToken);
 
@@ -418,6 +435,7 @@ public sealed partial class OnboardingReconciler(
             }
 
             observer.StepStarted(scope, OnboardingStep.Verify, ids.Count);
+            var stillConnected = new List<(string, Func<InstanceRecord, InstanceRecord>)>();
             foreach (var id in ids)
             {
                 var record = Record(id);
@@ -439,13 +457,15 @@ public sealed partial class OnboardingReconciler(
 
                 if (machine.IsConnected)
                 {
-                    await SucceedAsync(id, Outcome.AlreadyConnected, "connected to Azure Arc (onboarded earlier by Arcboard)", r => r with { ResourceId = machine.Id }, cancellationToken).ConfigureAwait(false);
+                    stillConnected.Add((id, r => r with { ResourceId = machine.Id }));
                 }
                 else
                 {
                     await FailAsync(id, OnboardingStep.Verify, $"Azure reports the machine as {machine.Status ?? "not connected"}: the agent is not sending heartbeats", cancellationToken).ConfigureAwait(false);
                 }
             }
+
+            await SucceedAllAsync(stillConnected, Outcome.AlreadyConnected, "connected to Azure Arc (onboarded earlier by Arcboard)", cancellationToken).ConfigureAwait(false);
         }
 
         // ---- The batched strategy: a streaming pipeline ----
@@ -487,8 +507,22 @@ public sealed partial class OnboardingReconciler(
                 observer.StepStarted(scope, OnboardingStep.Genkey, genkeyIds.Count);
             }
 
-            var genkeys = GenkeyThenCloseAsync(genkeyIds, creates.Writer, cancellationToken);
-            var creators = Task.WhenAll(Enumerable.Range(0, Math.Max(1, Policy.MaxParallelArmCalls)).Select(_ => CreateWorkerAsync(creates.Reader, connects, cancellationToken)));
+            // Creation that dies (the store failing, say) must stop genkey too: batches waiting for the window would
+            // otherwise wait for machines nobody is left to create.
+            using var creationFailed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var genkeys = GenkeyThenCloseAsync(genkeyIds, creates.Writer, creationFailed.Token);
+            var creators = Task.WhenAll(Enumerable.Range(0, Math.Max(1, Policy.MaxParallelArmCalls)).Select(async _ =>
+            {
+                try
+                {
+                    await CreateWorkerAsync(creates.Reader, connects, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    await creationFailed.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }));
             var resumedConnects = RunStepAsync(
                 ids.Where(id => Record(id).Stage == OnboardingStage.ConnectRequested && Record(id).CommandId is not null).ToList(),
                 OnboardingStep.Connect,
@@ -502,7 +536,8 @@ public sealed partial class OnboardingReconciler(
 
             try
             {
-                await Task.WhenAll(genkeys, creators, resumedConnects).ConfigureAwait(false);
+                // Creation first: when it failed, its error is the one to report, not the genkey cancellation it caused.
+                await Task.WhenAll(creators, genkeys, resumedConnects).ConfigureAwait(false);
             }
             finally
             {
@@ -929,13 +964,14 @@ public sealed partial class OnboardingReconciler(
             observer.StepStarted(scope, OnboardingStep.Verify, ids.Count);
             var groups = ids.Select(GroupOf).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
             var notYet = new List<string>();
+            var connected = new List<(string, Func<InstanceRecord, InstanceRecord>)>();
             // A group that cannot be listed leaves its machines to be read one by one.
             await ListGroupsAsync(groups, cancellationToken).ConfigureAwait(false);
             foreach (var id in ids)
             {
                 if (_listing.TryGetValue(GroupOf(id), out var machines) && machines.TryGetValue(NameOf(id), out var machine) && machine.IsConnected)
                 {
-                    await SucceedAsync(id, Outcome.Onboarded, "onboarded: Azure reports the machine Connected", r => r with { Stage = OnboardingStage.Connected, CommandId = null, ResourceId = machine.Id }, cancellationToken).ConfigureAwait(false);
+                    connected.Add((id, r => r with { Stage = OnboardingStage.Connected, CommandId = null, ResourceId = machine.Id }));
                 }
                 else
                 {
@@ -943,6 +979,7 @@ public sealed partial class OnboardingReconciler(
                 }
             }
 
+            await SucceedAllAsync(connected, Outcome.Onboarded, OnboardedReason, cancellationToken).ConfigureAwait(false);
             await VerifyAsync(notYet, cancellationToken).ConfigureAwait(false);
         }
 
@@ -965,7 +1002,7 @@ public sealed partial class OnboardingReconciler(
                         var machine = await owner.WithArmSlotAsync(c => owner.Retry.ExecuteAsync(x => owner.Arm.GetAsync(machineRef, x), c), ct).ConfigureAwait(false);
                         if (machine is { IsConnected: true })
                         {
-                            await SucceedAsync(id, Outcome.Onboarded, "onboarded: Azure reports the machine Connected", r => r with { Stage = OnboardingStage.Connected, CommandId = null, ResourceId = machine.Id }, ct).ConfigureAwait(false);
+                            await SucceedAsync(id, Outcome.Onboarded, OnboardedReason, r => r with { Stage = OnboardingStage.Connected, CommandId = null, ResourceId = machine.Id }, ct).ConfigureAwait(false);
                             return;
                         }
 
@@ -1267,6 +1304,11 @@ public sealed partial class OnboardingReconciler(
             }
         }
     }
+
+    private const string OnboardedReason = "onboarded: Azure reports the machine Connected";
+
+    /// <summary>The most records settled in one save; the group commit's own transaction limit.</summary>
+    private const int SettleChunk = 1000;
 
     /// <summary>A command that has gone quiet is read at most this many poll intervals apart.</summary>
     private const int MaxPollBackoff = 4;

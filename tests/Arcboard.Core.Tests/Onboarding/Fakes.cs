@@ -280,15 +280,32 @@ internal sealed class MemoryStore : IStateStore
     public Task<IReadOnlyList<InstanceRecord>> ListAsync(AwsScope scope, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<InstanceRecord>>(_records.Values.Where(r => r.Key.AccountId == scope.AccountId && r.Key.Region == scope.Region).ToList());
 
+    /// <summary>When it returns an error for a record, saving that record fails with it, as a full disk would.</summary>
+    public Func<InstanceRecord, Exception?>? FailSave { get; set; }
+
     public Task SaveAsync(InstanceRecord record, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Saves);
+        if (FailSave?.Invoke(record) is { } error)
+        {
+            return Task.FromException(error);
+        }
+
         _records[record.Key] = record;
         return Task.CompletedTask;
     }
 
+    /// <summary>Calls to SaveAllAsync, each one transaction in a real store.</summary>
+    public int SaveAllCalls;
+
     public Task SaveAllAsync(IReadOnlyCollection<InstanceRecord> records, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref SaveAllCalls);
+        if (records.Select(r => FailSave?.Invoke(r)).FirstOrDefault(e => e is not null) is { } error)
+        {
+            return Task.FromException(error);
+        }
+
         foreach (var record in records)
         {
             _records[record.Key] = record;

@@ -114,6 +114,34 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task A_store_that_fails_during_creation_ends_the_pass_with_its_error_instead_of_wedging_it()
+    {
+        var aws = new FakeAws(_arm, Enumerable.Range(1, 150).Select(n => new FakeInstance($"i-{n:x8}")).ToArray());
+        _store.FailSave = record => record.Stage == OnboardingStage.MachineCreating ? new IOException("No space left on device") : null;
+        using var reconciler = Reconciler(aws, aws, _arm, maxKeysAhead: 50);
+
+        var error = await Should.ThrowAsync<IOException>(() => RunAsync(reconciler));
+
+        error.Message.ShouldBe("No space left on device");
+        _arm.Machines.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Machines_a_listing_confirms_are_saved_together_not_one_commit_each()
+    {
+        var aws = new FakeAws(_arm, Enumerable.Range(1, 60).Select(n => new FakeInstance($"i-{n:x8}")).ToArray());
+        using var reconciler = Reconciler(aws, aws, _arm);
+        (await RunAsync(reconciler)).Count(Outcome.Onboarded).ShouldBe(60);
+        var (saves, saveAlls) = (_store.Saves, _store.SaveAllCalls);
+
+        var again = await RunAsync(reconciler);
+
+        again.Count(Outcome.AlreadyConnected).ShouldBe(60);
+        (_store.Saves - saves).ShouldBe(0);
+        (_store.SaveAllCalls - saveAlls).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task A_command_that_has_gone_quiet_is_read_less_often_until_its_deadline()
     {
         var aws = new FakeAws(_arm, new FakeInstance("i-00000001")) { Hang = true };
