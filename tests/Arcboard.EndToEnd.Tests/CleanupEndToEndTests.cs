@@ -108,6 +108,22 @@ public sealed class CleanupEndToEndTests : IAsyncLifetime
         windows.ReadAgentStatus().ShouldBe("Disconnected");
         OurMachines().ShouldNotContain(windows.Id);
         OurMachines().ShouldContain(created[2]);
+
+        // A disconnect that fails on the instance still lets the machine go, and the summary and exit code say so.
+        _sandbox.InstanceFaults.Add(new Arcboard.Sandbox.Instances.InstanceFaultRule(Arcboard.Sandbox.Instances.InstanceFaultKind.CommandFail, Count: 1, InstanceIds: [created[2]]));
+        var failedDisconnect = await CliRun.InProcessAsync("offboard", "--config", _config, "--instance", created[2], "--output", "json");
+
+        failedDisconnect.ExitCode.ShouldBe(2, failedDisconnect.Error);
+        using (var result = JsonDocument.Parse(failedDisconnect.Out))
+        {
+            var summary = result.RootElement.GetProperty("summary");
+            summary.GetProperty("agentsFailed").GetInt32().ShouldBe(1);
+            summary.GetProperty("failed").GetInt32().ShouldBe(0);
+            summary.GetProperty("deleted").GetInt32().ShouldBe(1);
+            result.RootElement.GetProperty("machines").EnumerateArray().ShouldHaveSingleItem().GetProperty("agent").GetString().ShouldBe("Failed");
+        }
+
+        OurMachines().ShouldNotContain(created[2]);
     }
 
     [Fact]

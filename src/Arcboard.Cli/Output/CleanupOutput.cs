@@ -79,7 +79,7 @@ public static class CleanupOutput
         }
 
         console.MarkupLineInterpolated(
-            $"{title}: {report.Count(RemovalAction.Deleted)} deleted, {report.Count(RemovalAction.AlreadyGone)} already gone, {report.Count(RemovalAction.WouldDelete)} would be deleted, {report.Count(RemovalAction.NotOurs)} not Arcboard's, [red]{report.Count(RemovalAction.Failed)} failed[/]");
+            $"{title}: {report.Count(RemovalAction.Deleted)} deleted, {report.Count(RemovalAction.AlreadyGone)} already gone, {report.Count(RemovalAction.WouldDelete)} would be deleted, {report.Count(RemovalAction.NotOurs)} not Arcboard's, [red]{report.Count(RemovalAction.Failed)} failed[/], [red]{report.Machines.Count(m => m.Agent == AgentAction.Failed)} agents not disconnected[/]");
     }
 
     private static JsonObject Summary(CleanupReport report) => new()
@@ -92,6 +92,8 @@ public static class CleanupOutput
         ["noMachine"] = report.Count(RemovalAction.NoMachine),
         ["failed"] = report.Count(RemovalAction.Failed),
         ["agentsDisconnected"] = report.Machines.Count(m => m.Agent == AgentAction.Disconnected),
+        // A failed disconnect does not stop the deletion, so it shows here rather than in "failed", and it alone can make the exit code 2.
+        ["agentsFailed"] = report.Machines.Count(m => m.Agent == AgentAction.Failed),
         ["scopeErrors"] = report.Errors.Count,
     };
 
