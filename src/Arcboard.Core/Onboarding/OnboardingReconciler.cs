@@ -144,6 +144,10 @@ public sealed partial class OnboardingReconciler(
         private readonly Dictionary<string, Placement> _placements = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, InstanceReport> _reports = new(StringComparer.Ordinal);
         private readonly Dictionary<string, Dictionary<string, ArcMachine>> _listing = new(StringComparer.OrdinalIgnoreCase);
+
+        // The machine names this pass's instances use. A resource group shared with other accounts and regions can hold
+        // tens of thousands of machines; the listing keeps only these, the ones this pass ever looks up.
+        private readonly HashSet<string> _ourNames = new(StringComparer.OrdinalIgnoreCase);
         private readonly Dictionary<string, string> _listingErrors = new(StringComparer.OrdinalIgnoreCase);
         private readonly Lock _recordsLock = new();
 
@@ -166,6 +170,7 @@ public sealed partial class OnboardingReconciler(
                 return;
             }
 
+            _ourNames.UnionWith(eligible.Select(NameOf));
             var perInstance = Policy.Strategy == OnboardingStrategy.PerInstance;
             var connected = eligible.Where(id => Record(id).Stage == OnboardingStage.Connected).ToList();
 
@@ -206,7 +211,7 @@ public sealed partial class OnboardingReconciler(
                     var machines = await owner.WithArmSlotAsync(
                         ct => owner.Retry.ExecuteAsync(c => owner.Arm.ListAsync(Policy.SubscriptionId, group, c), ct),
                         cancellationToken).ConfigureAwait(false);
-                    _listing[group] = machines.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
+                    _listing[group] = machines.Where(m => _ourNames.Contains(m.Name)).ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
                     _listingErrors.Remove(group);
                 }
                 catch (CloudException error)
