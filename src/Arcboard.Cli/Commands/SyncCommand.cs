@@ -105,7 +105,8 @@ internal static class SyncCommand
 
             if (output == OutputFormat.Json)
             {
-                await console.Out.WriteLineAsync(CleanupOutput.AddToSync(ReportJson.Sync(report), cleanup)).ConfigureAwait(false);
+                ReportJson.WriteSync(console.Out, report, cleanup);
+                await console.Out.WriteLineAsync().ConfigureAwait(false);
             }
             else
             {

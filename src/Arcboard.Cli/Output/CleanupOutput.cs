@@ -30,24 +30,16 @@ public static class CleanupOutput
         return root.ToJsonString(s_json);
     }
 
-    /// <summary>
-    /// The sync report with clean-up added: <c>summary.removed</c> and <c>summary.cleanupFailed</c>, and a <c>cleanup</c>
-    /// object. Every field the sync report had before stays as it was, so existing readers are unaffected.
-    /// </summary>
-    public static string AddToSync(string syncJson, CleanupReport report)
+    /// <summary>The <c>cleanup</c> object of the sync report.</summary>
+    public static JsonObject Cleanup(CleanupReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var root = JsonNode.Parse(syncJson)!.AsObject();
-        var summary = root["summary"]!.AsObject();
-        summary["removed"] = report.Count(RemovalAction.Deleted) + report.Count(RemovalAction.AlreadyGone);
-        summary["cleanupFailed"] = report.Count(RemovalAction.Failed);
-        root["cleanup"] = new JsonObject
+        return new JsonObject
         {
             ["summary"] = Summary(report),
             ["machines"] = Machines(report),
             ["errors"] = Errors(report.Errors),
         };
-        return root.ToJsonString(s_json);
     }
 
     public static void Table(IAnsiConsole console, CleanupReport report, string title)
