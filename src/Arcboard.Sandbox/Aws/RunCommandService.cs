@@ -134,7 +134,13 @@ public sealed class CommandRecord
 /// Run Command's engine: accepts commands, runs each invocation asynchronously on its instance, and keeps the results.
 /// Instance-level faults (<see cref="InstanceFaults"/>) are drawn per invocation when the command is sent.
 /// </summary>
-public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, TimeSpan invocationDelay, SandboxFleet? fleet = null, InstanceFaults? faults = null, SandboxStats? stats = null, InstanceLatencies? latencies = null) : IDisposable
+/// <remarks>
+/// <paramref name="instanceScheduler"/> runs the invocations' own work (the default is the thread pool). Modelled
+/// instances stand for thousands of machines that each have their own processor; run straight on the pool, a thousand of
+/// them queue the services' request handling behind their work and the API answers seconds late. A scheduler that lets
+/// only a few of them onto the pool at once keeps the services answering while the fleet works.
+/// </remarks>
+public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, TimeSpan invocationDelay, SandboxFleet? fleet = null, InstanceFaults? faults = null, SandboxStats? stats = null, InstanceLatencies? latencies = null, TaskScheduler? instanceScheduler = null) : IDisposable
 {
     public const string ShellDocument = "AWS-RunShellScript";
     public const string PowerShellDocument = "AWS-RunPowerShellScript";
@@ -208,7 +214,12 @@ public sealed class RunCommandService(IScriptRunner runner, TimeProvider time, T
                 }
             }
 
-            var task = Task.Run(() => RunInvocationAsync(command, invocation, request, fault));
+            // The invocation's awaits keep to the scheduler it starts on, so the whole run stays within its bound.
+            var task = Task.Factory.StartNew(
+                () => RunInvocationAsync(command, invocation, request, fault),
+                CancellationToken.None,
+                TaskCreationOptions.DenyChildAttach,
+                instanceScheduler ?? TaskScheduler.Default).Unwrap();
             _running[task] = 0;
             _ = task.ContinueWith(done => _running.TryRemove(done, out _), TaskScheduler.Default);
         }

@@ -150,7 +150,10 @@ public sealed class SandboxHost : IAsyncDisposable
             IScriptRunner runner = keys is not null
                 ? new ModelledInstanceRunner(environment, keys, time, latencies, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 4 * Environment.ProcessorCount)
                 : new InstanceRunner(environment, options.MaxConcurrentScripts > 0 ? options.MaxConcurrentScripts : 2 * Environment.ProcessorCount);
-            var commands = new RunCommandService(runner, time, options.InvocationDelay, fleet, new InstanceFaults(options.Seed), stats, latencies);
+            // Modelled instances' work goes onto the pool a core's worth at a time (see RunCommandService); process-mode
+            // instances mostly wait on the processes they start, so they keep the pool.
+            var instanceScheduler = modelled ? new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, Environment.ProcessorCount).ConcurrentScheduler : null;
+            var commands = new RunCommandService(runner, time, options.InvocationDelay, fleet, new InstanceFaults(options.Seed), stats, latencies, instanceScheduler);
             var accessKeyId = options.AccessKeyId ?? AwsCredentialStore.NewAccessKeyId();
             var secret = options.SecretAccessKey ?? AwsCredentialStore.RandomSecret(40);
             var credentials = new AwsCredentialStore(accessKeyId, secret, definition.Accounts[0].Id, time);
