@@ -118,10 +118,14 @@ public sealed partial class MachineCleaner(
     /// </summary>
     private async Task<ScopeView> ObserveAsync(AwsScope scope, bool withNodes, List<ScopeError> warnings, CancellationToken cancellationToken)
     {
-        var instances = await _retry.ExecuteAsync(ct => inventory.ListInstancesAsync(scope, ct), cancellationToken).ConfigureAwait(false);
-        var nodes = withNodes
-            ? await _retry.ExecuteAsync(ct => inventory.ListManagedNodesAsync(scope, ct), cancellationToken).ConfigureAwait(false)
-            : [];
+        // EC2 and SSM are separate services with separate quotas: read both listings at once.
+        var listingInstances = _retry.ExecuteAsync(ct => inventory.ListInstancesAsync(scope, ct), cancellationToken);
+        var listingNodes = withNodes
+            ? _retry.ExecuteAsync(ct => inventory.ListManagedNodesAsync(scope, ct), cancellationToken)
+            : Task.FromResult<IReadOnlyList<SsmNode>>([]);
+        await Task.WhenAll(listingInstances, listingNodes).ConfigureAwait(false);
+        var instances = await listingInstances.ConfigureAwait(false);
+        var nodes = await listingNodes.ConfigureAwait(false);
         var records = await store.ListAsync(scope, cancellationToken).ConfigureAwait(false);
 
         var view = new ScopeView(

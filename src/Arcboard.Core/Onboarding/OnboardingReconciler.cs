@@ -236,8 +236,12 @@ public sealed partial class OnboardingReconciler(
         /// <summary>Lists the scope and settles every instance that is not eligible; returns the eligible ones.</summary>
         private async Task<List<string>> ObserveAsync(CancellationToken cancellationToken)
         {
-            var instances = await owner.Retry.ExecuteAsync(ct => owner.Inventory.ListInstancesAsync(scope, ct), cancellationToken).ConfigureAwait(false);
-            var nodes = await owner.Retry.ExecuteAsync(ct => owner.Inventory.ListManagedNodesAsync(scope, ct), cancellationToken).ConfigureAwait(false);
+            // EC2 and SSM are separate services with separate quotas: read both listings at once.
+            var listingInstances = owner.Retry.ExecuteAsync(ct => owner.Inventory.ListInstancesAsync(scope, ct), cancellationToken);
+            var listingNodes = owner.Retry.ExecuteAsync(ct => owner.Inventory.ListManagedNodesAsync(scope, ct), cancellationToken);
+            await Task.WhenAll(listingInstances, listingNodes).ConfigureAwait(false);
+            var instances = await listingInstances.ConfigureAwait(false);
+            var nodes = await listingNodes.ConfigureAwait(false);
             var stored = await Store.ListAsync(scope, cancellationToken).ConfigureAwait(false);
 
             foreach (var record in stored)

@@ -11,6 +11,13 @@ internal sealed class CleanupAws(FakeAws inner) : IAwsInventory, IRunCommand
 {
     public List<FakeInstance> Instances => inner.Instances;
 
+    /// <summary>See <see cref="FakeAws.ListingsMustOverlap"/>.</summary>
+    public bool ListingsMustOverlap
+    {
+        get => inner.ListingsMustOverlap;
+        set => inner.ListingsMustOverlap = value;
+    }
+
     /// <summary>Thrown by every instance listing while set.</summary>
     public CloudException? ListFault { get; set; }
 

@@ -291,6 +291,17 @@ public sealed class MachineCleanerTests
     }
 
     [Fact]
+    public async Task Offboard_reads_the_EC2_and_SSM_listings_at_the_same_time()
+    {
+        Onboarded("i-00000001");
+        _aws.ListingsMustOverlap = true;
+
+        var report = await OffboardAsync(new OffboardSelection { All = true });
+
+        report.Machines.ShouldHaveSingleItem().Action.ShouldBe(RemovalAction.Deleted);
+    }
+
+    [Fact]
     public async Task Offboard_deletes_the_machine_of_an_unreachable_instance_and_says_the_agent_was_not_told()
     {
         Onboarded("i-00000001").Ping = "ConnectionLost";

@@ -57,16 +57,34 @@ internal sealed class FakeAws : IAwsInventory, IRunCommand
     /// <summary>When true, sent commands never finish.</summary>
     public bool Hang { get; set; }
 
-    public Task<IReadOnlyList<Ec2Instance>> ListInstancesAsync(AwsScope scope, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<Ec2Instance>>(Instances
-            .Select(i => new Ec2Instance(new InstanceKey(scope.AccountId, scope.Region, i.Id), i.Platform, i.State, new Dictionary<string, string>(i.Tags)))
-            .ToList());
+    /// <summary>
+    /// When set, the EC2 listing answers only once the SSM listing has been asked for, as it would if both were slow: a
+    /// caller that reads them one after the other fails with a timeout.
+    /// </summary>
+    public bool ListingsMustOverlap { get; set; }
 
-    public Task<IReadOnlyList<SsmNode>> ListManagedNodesAsync(AwsScope scope, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<SsmNode>>(Instances
+    private readonly TaskCompletionSource _nodesListed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task<IReadOnlyList<Ec2Instance>> ListInstancesAsync(AwsScope scope, CancellationToken cancellationToken)
+    {
+        if (ListingsMustOverlap)
+        {
+            await _nodesListed.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        }
+
+        return Instances
+            .Select(i => new Ec2Instance(new InstanceKey(scope.AccountId, scope.Region, i.Id), i.Platform, i.State, new Dictionary<string, string>(i.Tags)))
+            .ToList();
+    }
+
+    public Task<IReadOnlyList<SsmNode>> ListManagedNodesAsync(AwsScope scope, CancellationToken cancellationToken)
+    {
+        _nodesListed.TrySetResult();
+        return Task.FromResult<IReadOnlyList<SsmNode>>(Instances
             .Where(i => i.Ping is not null && i.State == "running")
             .Select(i => new SsmNode(i.Id, i.Ping!, i.Platform.ToString()))
             .ToList());
+    }
 
     public Task<string> SendAsync(AwsScope scope, Platform platform, IReadOnlyList<string> instanceIds, string script, TimeSpan executionTimeout, CancellationToken cancellationToken)
     {

@@ -45,6 +45,16 @@ public sealed class OnboardingReconcilerTests
     }
 
     [Fact]
+    public async Task Reads_the_EC2_and_SSM_listings_at_the_same_time()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001")) { ListingsMustOverlap = true };
+
+        var report = await SyncAsync(aws);
+
+        report.Instances.Single().Outcome.ShouldBe(Outcome.Onboarded, report.Instances.Single().Reason);
+    }
+
+    [Fact]
     public async Task Onboards_eligible_instances_and_gives_every_other_one_a_reason()
     {
         var aws = new FakeAws(
