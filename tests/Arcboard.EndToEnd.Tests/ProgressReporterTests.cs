@@ -1,6 +1,7 @@
 using Arcboard.Cli.Output;
 using Arcboard.Core.Fleet;
 using Arcboard.Core.Onboarding;
+using Arcboard.Core.State;
 using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 using Xunit;
@@ -16,7 +17,7 @@ public sealed class ProgressReporterTests
     {
         var time = new FakeTimeProvider();
         using var error = new StringWriter();
-        var progress = new ProgressReporter(error, time);
+        using var progress = new ProgressReporter(error, time);
         progress.ScopeListed(Scope, 100, 100);
 
         time.Advance(TimeSpan.FromMinutes(1));
@@ -43,7 +44,7 @@ public sealed class ProgressReporterTests
     {
         var time = new FakeTimeProvider();
         using var error = new StringWriter();
-        var progress = new ProgressReporter(error, time);
+        using var progress = new ProgressReporter(error, time);
         progress.ScopeListed(Scope, 10, 10);
 
         time.Advance(TimeSpan.FromSeconds(30));
@@ -51,4 +52,35 @@ public sealed class ProgressReporterTests
 
         error.ToString().ShouldContain("rate not known yet");
     }
+
+    [Fact]
+    public void A_pass_that_goes_quiet_still_writes_its_status_line_every_heartbeat_and_stops_once_every_instance_has_a_verdict()
+    {
+        var time = new FakeTimeProvider();
+        using var error = new StringWriter();
+        using var progress = new ProgressReporter(error, time);
+        progress.ScopeListed(Scope, 2, 2);
+        progress.StepStarted(Scope, OnboardingStep.Genkey, 2);
+        var before = Lines(error);
+
+        time.Advance(ProgressReporter.HeartbeatInterval - TimeSpan.FromSeconds(1));
+        Lines(error).ShouldBe(before, "nothing is written before the heartbeat is due");
+
+        time.Advance(ProgressReporter.QuietInterval);
+        var heartbeat = Lines(error).Skip(before.Length).ShouldHaveSingleItem();
+        heartbeat.ShouldContain("done 0/2");
+
+        time.Advance(ProgressReporter.HeartbeatInterval);
+        Lines(error).Length.ShouldBe(before.Length + 2, "a second silent interval brings a second line");
+
+        progress.InstanceFinished(new InstanceReport(Scope.AccountId, Scope.Region, "i-00000001", Platform.Linux, Outcome.Onboarded, "onboarded", null, null));
+        progress.InstanceFinished(new InstanceReport(Scope.AccountId, Scope.Region, "i-00000002", Platform.Linux, Outcome.Onboarded, "onboarded", null, null));
+        var finished = Lines(error);
+        finished[^1].ShouldContain("done 2/2");
+
+        time.Advance(ProgressReporter.HeartbeatInterval * 3);
+        Lines(error).ShouldBe(finished, "a finished pass has nothing to report");
+    }
+
+    private static string[] Lines(StringWriter error) => error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 }

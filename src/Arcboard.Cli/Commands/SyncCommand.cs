@@ -78,10 +78,8 @@ internal static class SyncCommand
             SyncReport report;
             try
             {
-                report = await connector.Reconciler.SyncAsync(
-                    OnboardingPolicies.Scopes(options),
-                    new ProgressReporter(console.Error, TimeProvider.System, interactive: ReferenceEquals(console, CliConsole.System) && !Console.IsErrorRedirected),
-                    cancellationToken).ConfigureAwait(false);
+                using var progress = new ProgressReporter(console.Error, TimeProvider.System, interactive: ReferenceEquals(console, CliConsole.System) && !Console.IsErrorRedirected);
+                report = await connector.Reconciler.SyncAsync(OnboardingPolicies.Scopes(options), progress, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -8,20 +8,27 @@ namespace Arcboard.Cli.Output;
 /// Progress for a person, on stderr so that stdout stays clean for <c>--output json</c>: each account and region as it is
 /// listed, then one status line with the count through each step, the rate of verdicts per minute and the time left at
 /// that rate. The status line is written at most every <see cref="QuietInterval"/> when stderr is a file or a pipe
-/// (every <see cref="InteractiveInterval"/> on a terminal), so a fleet of thousands does not flood a log.
+/// (every <see cref="InteractiveInterval"/> on a terminal), so a fleet of thousands does not flood a log. While a pass is
+/// under way and nothing has happened for <see cref="HeartbeatInterval"/> (every instance left waiting on a slow command,
+/// say), the status line is written anyway, so a quiet pass is never mistaken for a hung one.
 /// </summary>
-public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool interactive = false) : ISyncObserver
+public sealed class ProgressReporter : ISyncObserver, IDisposable
 {
     public static readonly TimeSpan QuietInterval = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan InteractiveInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>Failures are named one by one up to this many; beyond it they are only counted (the report has them all).</summary>
     private const int FailuresNamed = 20;
 
+    private readonly TextWriter _error;
+    private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly long _started = time.GetTimestamp();
-    private readonly TimeSpan _interval = interactive ? InteractiveInterval : QuietInterval;
+    private readonly long _started;
+    private readonly TimeSpan _interval;
+    private readonly ITimer _heartbeat;
     private TimeSpan _lastLine = TimeSpan.MinValue;
+    private TimeSpan _lastWrite;
     private int _listed;
     private int _keys;
     private int _created;
@@ -29,6 +36,16 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
     private int _finished;
     private int _onboarded;
     private int _failed;
+
+    public ProgressReporter(TextWriter error, TimeProvider time, bool interactive = false)
+    {
+        _error = error;
+        _time = time;
+        _started = time.GetTimestamp();
+        _interval = interactive ? InteractiveInterval : QuietInterval;
+        // Checked as often as a status line may be written, so the silence before a heartbeat is never much over its interval.
+        _heartbeat = time.CreateTimer(_ => Heartbeat(), null, QuietInterval, QuietInterval);
+    }
 
     public void ScopeListed(AwsScope scope, int instances, int eligible)
     {
@@ -103,17 +120,36 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
         }
     }
 
+    public void Dispose() => _heartbeat.Dispose();
+
+    private void Heartbeat()
+    {
+        lock (_lock)
+        {
+            var underWay = _listed > 0 && _finished < _listed;
+            var elapsed = _time.GetElapsedTime(_started);
+            if (underWay && elapsed - _lastWrite >= HeartbeatInterval)
+            {
+                // Not counted as a status line: the next event still writes one at once, with the news.
+                Write(Status(elapsed));
+            }
+        }
+    }
+
     private void MaybeStatus(bool force = false)
     {
-        var elapsed = time.GetElapsedTime(_started);
+        var elapsed = _time.GetElapsedTime(_started);
         if (!force && _lastLine != TimeSpan.MinValue && elapsed - _lastLine < _interval)
         {
             return;
         }
 
         _lastLine = elapsed;
-        Write($"genkey {_keys}, created {_created}, connected {_connected}, done {_finished}/{_listed} (onboarded {_onboarded}, failed {_failed}); {Rate(elapsed)}");
+        Write(Status(elapsed));
     }
+
+    private string Status(TimeSpan elapsed) =>
+        $"genkey {_keys}, created {_created}, connected {_connected}, done {_finished}/{_listed} (onboarded {_onboarded}, failed {_failed}); {Rate(elapsed)}";
 
     private string Rate(TimeSpan elapsed)
     {
@@ -133,8 +169,9 @@ public sealed class ProgressReporter(TextWriter error, TimeProvider time, bool i
 
     private void Write(string line)
     {
-        var elapsed = time.GetElapsedTime(_started);
-        error.WriteLine($"[{elapsed:hh\\:mm\\:ss}] {line}");
-        error.Flush();
+        var elapsed = _time.GetElapsedTime(_started);
+        _lastWrite = elapsed;
+        _error.WriteLine($"[{elapsed:hh\\:mm\\:ss}] {line}");
+        _error.Flush();
     }
 }
