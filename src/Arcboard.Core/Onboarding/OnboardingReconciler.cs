@@ -750,7 +750,8 @@ public sealed partial class OnboardingReconciler(
             }
 
             observer.StepStarted(scope, OnboardingStep.Genkey, ids.Count);
-            observer.StepStarted(scope, OnboardingStep.Connect, ids.Count);
+            // Each instance reaches connect on its own; the step is announced when the first one does, not at the start.
+            var connectAnnounced = 0;
             await Parallel.ForEachAsync(
                 ids,
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Policy.MaxParallelInstances), CancellationToken = cancellationToken },
@@ -771,6 +772,11 @@ public sealed partial class OnboardingReconciler(
                         && !await CreateMachineSafelyAsync(id, ct).ConfigureAwait(false))
                     {
                         return;
+                    }
+
+                    if (Interlocked.Exchange(ref connectAnnounced, 1) == 0)
+                    {
+                        observer.StepStarted(scope, OnboardingStep.Connect, ids.Count);
                     }
 
                     var toVerify = new ConcurrentBag<string>();

@@ -32,9 +32,9 @@ public sealed class PipelineTests
         _time,
         NullLogger<OnboardingReconciler>.Instance);
 
-    private async Task<SyncReport> RunAsync(OnboardingReconciler reconciler, Func<bool>? pauseWhen = null, Action? atPause = null)
+    private async Task<SyncReport> RunAsync(OnboardingReconciler reconciler, Func<bool>? pauseWhen = null, Action? atPause = null, ISyncObserver? observer = null)
     {
-        var pass = reconciler.SyncAsync([FakeAws.Scope], null, CancellationToken.None);
+        var pass = reconciler.SyncAsync([FakeAws.Scope], observer, CancellationToken.None);
         var paused = false;
         var giveUpAt = _time.GetUtcNow() + TimeSpan.FromHours(3);
         while (!pass.IsCompleted)
@@ -206,6 +206,21 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task The_per_instance_strategy_announces_connect_once_when_the_first_instance_gets_there()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001"), new FakeInstance("i-00000002"));
+        using var reconciler = Reconciler(aws, aws, _arm, OnboardingStrategy.PerInstance);
+        var observer = new RecordingObserver();
+
+        await RunAsync(reconciler, observer: observer);
+
+        var events = observer.Events.ToList();
+        events.Count(e => e == "started connect").ShouldBe(1);
+        events.IndexOf("started connect").ShouldBeGreaterThan(events.IndexOf("progress create-machine"));
+        events.IndexOf("progress create-machine").ShouldBeGreaterThan(events.IndexOf("started genkey"));
+    }
+
+    [Fact]
     public async Task A_key_another_instance_printed_in_the_same_pass_is_refused_and_no_machine_is_made_for_it()
     {
         var aws = new FakeAws(_arm, new FakeInstance("i-00000001"), new FakeInstance("i-00000002")) { SharedKey = FakeAws.NewPublicKey() };
@@ -272,6 +287,21 @@ public sealed class PipelineTests
         var report = await RunAsync(reconciler);
 
         report.Instances.Single().Outcome.ShouldBe(Outcome.Onboarded);
+    }
+
+    private sealed class RecordingObserver : ISyncObserver
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Events { get; } = new();
+
+        public void ScopeListed(AwsScope scope, int instances, int eligible) => Events.Enqueue("listed");
+
+        public void StepStarted(AwsScope scope, OnboardingStep step, int instances) => Events.Enqueue($"started {step.Name()}");
+
+        public void StepProgress(AwsScope scope, OnboardingStep step) => Events.Enqueue($"progress {step.Name()}");
+
+        public void InstanceFinished(InstanceReport report) => Events.Enqueue("finished");
+
+        public void ScopeFailed(ScopeError error) => Events.Enqueue("failed");
     }
 }
 
