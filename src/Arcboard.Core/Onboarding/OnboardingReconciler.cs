@@ -170,7 +170,7 @@ public sealed partial class OnboardingReconciler(
                 return;
             }
 
-            _ourNames.UnionWith(eligible.Select(NameOf));
+            _ourNames.UnionWith(eligible.SelectMany(NamesOf));
             var perInstance = Policy.Strategy == OnboardingStrategy.PerInstance;
             var connected = eligible.Where(id => Record(id).Stage == OnboardingStage.Connected).ToList();
 
@@ -200,6 +200,23 @@ public sealed partial class OnboardingReconciler(
         private string GroupOf(string id) => Record(id).ResourceGroup ?? _placements[id].ResourceGroup!;
 
         private string NameOf(string id) => Record(id).MachineName ?? _placements[id].MachineName!;
+
+        /// <summary>
+        /// The names this pass may PUT for the instance: its recorded name, and the name its placement gives it now, which
+        /// replaces the recorded one when the machine is still to be made (after the template or a tag changed, say).
+        /// </summary>
+        private IEnumerable<string> NamesOf(string id)
+        {
+            if (Record(id).MachineName is { } recorded)
+            {
+                yield return recorded;
+            }
+
+            if (_placements[id].MachineName is { } placed)
+            {
+                yield return placed;
+            }
+        }
 
         /// <summary>Lists each group; a group that cannot be listed is left out and its reason kept, so its machines are read one by one instead.</summary>
         private async Task ListGroupsAsync(IEnumerable<string> groups, CancellationToken cancellationToken)

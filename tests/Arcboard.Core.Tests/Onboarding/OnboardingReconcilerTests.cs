@@ -13,7 +13,7 @@ public sealed class OnboardingReconcilerTests
     private readonly FakeArm _arm = new();
     private readonly MemoryStore _store = new();
 
-    private OnboardingReconciler Reconciler(FakeAws aws) => new(
+    private OnboardingReconciler Reconciler(FakeAws aws, IMachinePlacement? placement = null) => new(
         aws,
         aws,
         _arm,
@@ -22,7 +22,7 @@ public sealed class OnboardingReconcilerTests
         {
             SubscriptionId = "00000000-0000-0000-0000-000000000001",
             TenantId = "00000000-0000-0000-0000-000000000002",
-            Placement = new FixedPlacement(),
+            Placement = placement ?? new FixedPlacement(),
             CommandTimeout = TimeSpan.FromMinutes(5),
             PollInterval = TimeSpan.FromSeconds(2),
             RetryBaseDelay = TimeSpan.FromSeconds(1),
@@ -31,9 +31,9 @@ public sealed class OnboardingReconcilerTests
         NullLogger<OnboardingReconciler>.Instance);
 
     /// <summary>Runs a pass to its end, moving the fake clock whenever the pass waits on it.</summary>
-    private async Task<SyncReport> SyncAsync(FakeAws aws)
+    private async Task<SyncReport> SyncAsync(FakeAws aws, IMachinePlacement? placement = null)
     {
-        using var reconciler = Reconciler(aws);
+        using var reconciler = Reconciler(aws, placement);
         var pass = reconciler.SyncAsync([FakeAws.Scope], null, CancellationToken.None);
         while (!pass.IsCompleted)
         {
@@ -169,6 +169,32 @@ public sealed class OnboardingReconcilerTests
         report.Instances.Single().Reason.ShouldContain("was not created by Arcboard");
         _arm.Machines["i-00000001"].ShouldBeSameAs(foreign);
         report.Succeeded.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Never_overwrites_a_machine_that_Arcboard_did_not_create_at_the_name_a_changed_template_gives()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001"));
+        _arm.Machines["i-00000001"] = Foreign("i-00000001");
+        var first = await SyncAsync(aws);
+        first.Instances.Single().Reason.ShouldContain("was not created by Arcboard");
+
+        // The operator follows the advice and renames, onto a name that is taken too.
+        var taken = Foreign("web-i-00000001");
+        _arm.Machines[taken.Name] = taken;
+        var second = await SyncAsync(aws, new PrefixedPlacement("web-"));
+
+        second.Instances.Single().Outcome.ShouldBe(Outcome.Failed);
+        second.Instances.Single().Reason.ShouldContain("'web-i-00000001' already exists");
+        _arm.Machines[taken.Name].ShouldBeSameAs(taken);
+    }
+
+    private static ArcMachine Foreign(string name) =>
+        new($"/subscriptions/s/resourceGroups/aws_111111111111/providers/Microsoft.HybridCompute/machines/{name}", name, "eastus", "Connected", Guid.NewGuid(), "KEY", "Succeeded", "1.0", new Dictionary<string, string> { ["owner"] = "someone" });
+
+    private sealed class PrefixedPlacement(string prefix) : IMachinePlacement
+    {
+        public Placement Place(Ec2Instance instance) => new($"aws_{instance.Key.AccountId}", prefix + instance.Key.InstanceId, "eastus", null);
     }
 
     [Theory]
