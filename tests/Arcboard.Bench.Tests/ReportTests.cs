@@ -50,7 +50,9 @@ public class ReportTests
 
         var checks = BenchReport.Checks(TargetFleet, bound, [batched, perInstance]);
 
-        checks.Select(c => (c.Key, (bool?)c.Value)).ShouldAllBe(c => c.Item2 == true);
+        // At 10,000 every check is judged but the growth bound, which speaks only of larger fleets.
+        checks["batchedPeakMemoryBelowLinearGrowth"].ShouldBeNull();
+        checks.Where(c => c.Key != "batchedPeakMemoryBelowLinearGrowth").Select(c => (c.Key, (bool?)c.Value)).ShouldAllBe(c => c.Item2 == true);
         BenchReport.AllChecksPassed(new JsonObject { ["checks"] = checks }).ShouldBeTrue();
     }
 
@@ -63,7 +65,8 @@ public class ReportTests
 
         var checks = BenchReport.Checks(TargetFleet, bound, [batched, perInstance]);
 
-        checks.Select(c => (c.Key, (bool?)c.Value)).ShouldAllBe(c => c.Item2 == false);
+        checks["batchedPeakMemoryBelowLinearGrowth"].ShouldBeNull();
+        checks.Where(c => c.Key != "batchedPeakMemoryBelowLinearGrowth").Select(c => (c.Key, (bool?)c.Value)).ShouldAllBe(c => c.Item2 == false);
         BenchReport.AllChecksPassed(new JsonObject { ["checks"] = checks }).ShouldBeFalse();
     }
 
@@ -92,6 +95,20 @@ public class ReportTests
         var large = BenchReport.Checks(BenchFleet.Generate(50_000, seed: 1), new LowerBoundResult(499.5, "ARM", []), [big]);
         large["batchedEfficiencyAtLeast085"]!.GetValue<bool>().ShouldBeTrue();
         large["batchedPeakMemoryUnder300Mb"].ShouldBeNull();
+        large["batchedPeakMemoryBelowLinearGrowth"]!.GetValue<bool>().ShouldBeTrue();
+        small["batchedPeakMemoryBelowLinearGrowth"].ShouldBeNull();
+    }
+
+    [Fact]
+    public void Above_10000_instances_memory_that_grows_as_fast_as_the_fleet_fails()
+    {
+        var bound = new LowerBoundResult(499.5, "ARM", []);
+        var linear = Result(BenchReport.Batched, makespan: 540, sendCommands: 10, ssmOther: 10, peakMb: 1500);
+
+        var checks = BenchReport.Checks(BenchFleet.Generate(50_000, seed: 1), bound, [linear]);
+
+        checks["batchedPeakMemoryBelowLinearGrowth"]!.GetValue<bool>().ShouldBeFalse();
+        BenchReport.AllChecksPassed(new JsonObject { ["checks"] = checks }).ShouldBeFalse();
     }
 
     [Fact]
