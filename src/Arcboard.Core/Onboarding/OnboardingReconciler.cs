@@ -1227,6 +1227,7 @@ public sealed partial class OnboardingReconciler(
             var deadline = sentAt + Policy.CommandTimeout + Policy.DeliveryGrace;
             var firstLook = true;
             var pollInterval = Policy.PollInterval;
+            var lastNews = sentAt;
 
             while (pending.Count > 0)
             {
@@ -1277,12 +1278,15 @@ public sealed partial class OnboardingReconciler(
                     await onFinished(invocation.InstanceId, invocation, cancellationToken).ConfigureAwait(false);
                 }
 
-                // A command still finishing instances is read at the poll interval; one that has gone quiet (a hung or slow
-                // instance, a long timeout) is read less and less often, so it does not spend the reads other commands need.
-                // The per-instance baseline keeps the plain fixed interval it stands for.
-                pollInterval = perInstance || finished.Count > 0 || firstLook ? Policy.PollInterval : Min(pollInterval * 1.5, Policy.PollInterval * MaxPollBackoff);
-
                 var now = owner.Time.GetUtcNow();
+                if (finished.Count > 0)
+                {
+                    lastNews = now;
+                }
+
+                // The per-instance baseline keeps the plain fixed interval it stands for.
+                pollInterval = perInstance ? Policy.PollInterval : PollSchedule.Next(pollInterval, now - lastNews, Policy.PollInterval);
+
                 if (firstLook && resendIfLost is not null && now >= deadline)
                 {
                     // Sent by an earlier pass long enough ago that it can no longer be running: whatever left no trace is lost, send it again.
@@ -1309,8 +1313,7 @@ public sealed partial class OnboardingReconciler(
                     return;
                 }
 
-                var untilDeadline = deadline - now;
-                await Task.Delay(Min(pollInterval, untilDeadline > TimeSpan.Zero ? untilDeadline : pollInterval), owner.Time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Min(pollInterval, deadline - now), owner.Time, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -1341,9 +1344,6 @@ public sealed partial class OnboardingReconciler(
 
     /// <summary>The most records settled in one save; the group commit's own transaction limit.</summary>
     private const int SettleChunk = 1000;
-
-    /// <summary>A command that has gone quiet is read at most this many poll intervals apart.</summary>
-    private const int MaxPollBackoff = 4;
 
     // A nested type cannot see the primary constructor's parameters, so the pass reaches them through these.
     private OnboardingPolicy Policy => policy;
