@@ -199,6 +199,9 @@ public sealed partial class OnboardingReconciler(
 
         private string GroupOf(string id) => Record(id).ResourceGroup ?? _placements[id].ResourceGroup!;
 
+        /// <summary>The window is shared by every account and region, so its entries name the scope as well as the instance.</summary>
+        private string WindowKey(string id) => $"{scope.AccountId}/{scope.Region}/{id}";
+
         private string NameOf(string id) => Record(id).MachineName ?? _placements[id].MachineName!;
 
         /// <summary>
@@ -562,7 +565,8 @@ public sealed partial class OnboardingReconciler(
 
             try
             {
-                // Creation first: when it failed, its error is the one to report, not the genkey cancellation it caused.
+                // When creation fails it cancels genkey; WhenAll reports a fault over a cancellation, so creation's error is
+                // the one thrown, and listing it first keeps it so when the others faulted too.
                 await Task.WhenAll(creators, genkeys, resumedConnects).ConfigureAwait(false);
             }
             finally
@@ -627,7 +631,7 @@ public sealed partial class OnboardingReconciler(
                     finally
                     {
                         _awaitingCreation.TryRemove(id, out _);
-                        keysAhead.Release(id);
+                        keysAhead.Release(WindowKey(id));
                     }
                 }
                 finally
@@ -1143,7 +1147,7 @@ public sealed partial class OnboardingReconciler(
             AdmissionWindow admission,
             CancellationToken cancellationToken)
         {
-            await admission.AdmitAsync(batch, cancellationToken).ConfigureAwait(false);
+            await admission.AdmitAsync(batch.Select(WindowKey).ToList(), cancellationToken).ConfigureAwait(false);
             try
             {
                 await SendAndWaitAsync(batch, platform, step, requesting, requested, scriptFor, onFinished, perInstance: false, cancellationToken).ConfigureAwait(false);
@@ -1152,7 +1156,7 @@ public sealed partial class OnboardingReconciler(
             {
                 foreach (var id in batch.Where(id => !_awaitingCreation.ContainsKey(id)))
                 {
-                    admission.Release(id);
+                    admission.Release(WindowKey(id));
                 }
             }
         }
