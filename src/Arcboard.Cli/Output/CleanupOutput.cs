@@ -70,8 +70,17 @@ public static class CleanupOutput
             console.MarkupLineInterpolated($"[red]{error.AccountId}/{error.Region}:[/] {error.Reason}");
         }
 
-        console.MarkupLineInterpolated(
-            $"{title}: {report.Count(RemovalAction.Deleted)} deleted, {report.Count(RemovalAction.AlreadyGone)} already gone, {report.Count(RemovalAction.WouldDelete)} would be deleted, {report.Count(RemovalAction.NotOurs)} not Arcboard's, [red]{report.Count(RemovalAction.Failed)} failed[/], [red]{report.Machines.Count(m => m.Agent == AgentAction.Failed)} agents not disconnected[/]");
+        var counts = $"{title}: {report.Count(RemovalAction.Deleted)} deleted, {report.Count(RemovalAction.AlreadyGone)} already gone, {report.Count(RemovalAction.WouldDelete)} would be deleted, {report.Count(RemovalAction.NotOurs)} not Arcboard's";
+        // Only offboarding disconnects agents, so the count is shown only when there is something to say.
+        var agentsFailed = report.Machines.Count(m => m.Agent == AgentAction.Failed);
+        if (agentsFailed > 0)
+        {
+            console.MarkupLineInterpolated($"{counts}, [red]{report.Count(RemovalAction.Failed)} failed[/], [red]{agentsFailed} agents not disconnected[/]");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"{counts}, [red]{report.Count(RemovalAction.Failed)} failed[/]");
+        }
     }
 
     private static JsonObject Summary(CleanupReport report) => new()

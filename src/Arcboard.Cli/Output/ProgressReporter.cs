@@ -9,8 +9,9 @@ namespace Arcboard.Cli.Output;
 /// listed, then one status line with the count through each step, the rate of verdicts per minute and the time left at
 /// that rate. The status line is written at most every <see cref="QuietInterval"/> when stderr is a file or a pipe
 /// (every <see cref="InteractiveInterval"/> on a terminal), so a fleet of thousands does not flood a log. While a pass is
-/// under way and nothing has happened for <see cref="HeartbeatInterval"/> (every instance left waiting on a slow command,
-/// say), the status line is written anyway, so a quiet pass is never mistaken for a hung one.
+/// under way and nothing has been written for <see cref="HeartbeatInterval"/> (every instance left waiting on a slow
+/// command, say), the status line is written anyway, within one <see cref="QuietInterval"/> more, so a quiet pass is never
+/// mistaken for a hung one.
 /// </summary>
 public sealed class ProgressReporter : ISyncObserver, IDisposable
 {
@@ -29,6 +30,7 @@ public sealed class ProgressReporter : ISyncObserver, IDisposable
     private readonly ITimer _heartbeat;
     private TimeSpan _lastLine = TimeSpan.MinValue;
     private TimeSpan _lastWrite;
+    private bool _disposed;
     private int _listed;
     private int _keys;
     private int _created;
@@ -120,13 +122,21 @@ public sealed class ProgressReporter : ISyncObserver, IDisposable
         }
     }
 
-    public void Dispose() => _heartbeat.Dispose();
+    public void Dispose()
+    {
+        _heartbeat.Dispose();
+        lock (_lock)
+        {
+            // A heartbeat already under way when the timer stopped writes nothing after this.
+            _disposed = true;
+        }
+    }
 
     private void Heartbeat()
     {
         lock (_lock)
         {
-            var underWay = _listed > 0 && _finished < _listed;
+            var underWay = !_disposed && _listed > 0 && _finished < _listed;
             var elapsed = _time.GetElapsedTime(_started);
             if (underWay && elapsed - _lastWrite >= HeartbeatInterval)
             {

@@ -80,6 +80,7 @@ public static class ReportJson
         }
 
         json.WriteEndObject();
+        chunks.Complete();
     }
 
     public static string Status(IReadOnlyList<InstanceRecord> records)
@@ -162,9 +163,12 @@ public static class ReportJson
             }
         }
 
+        /// <summary>Writes what is left of a finished document.</summary>
+        public void Complete() => Flush();
+
+        /// <summary>Only disposes: a document that failed half-way adds nothing more to the output.</summary>
         public void Dispose()
         {
-            Flush();
             Writer.Dispose();
             _buffer.Dispose();
         }
