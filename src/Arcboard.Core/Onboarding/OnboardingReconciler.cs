@@ -155,6 +155,10 @@ public sealed partial class OnboardingReconciler(
         // after their genkey command ends, and creation lets them out.
         private readonly ConcurrentDictionary<string, byte> _awaitingCreation = new(StringComparer.Ordinal);
 
+        // Verdicts reached while the scope is being listed wait for the listing's own news, so an observer counting
+        // verdicts against instances listed never sees more of the first than of the second.
+        private List<InstanceReport>? _verdictsBeforeListed;
+
         private OnboardingPolicy Policy => owner.Policy;
         private TimeProvider Time => owner.Time;
         private IStateStore Store => owner.Store;
@@ -256,6 +260,7 @@ public sealed partial class OnboardingReconciler(
         /// <summary>Lists the scope and settles every instance that is not eligible; returns the eligible ones.</summary>
         private async Task<List<string>> ObserveAsync(CancellationToken cancellationToken)
         {
+            _verdictsBeforeListed = [];
             // EC2 and SSM are separate services with separate quotas: read both listings at once.
             var listingInstances = owner.Retry.ExecuteAsync(ct => owner.Inventory.ListInstancesAsync(scope, ct), cancellationToken);
             var listingNodes = owner.Retry.ExecuteAsync(ct => owner.Inventory.ListManagedNodesAsync(scope, ct), cancellationToken);
@@ -322,6 +327,12 @@ public sealed partial class OnboardingReconciler(
 
             observer.ScopeListed(scope, instances.Count, eligible.Count);
             Log.ScopeListed(Logger, scope.AccountId, scope.Region, instances.Count, nodes.Count, eligible.Count);
+            foreach (var report in _verdictsBeforeListed)
+            {
+                observer.InstanceFinished(report);
+            }
+
+            _verdictsBeforeListed = null;
             return eligible;
         }
 
@@ -386,7 +397,15 @@ public sealed partial class OnboardingReconciler(
             var report = new InstanceReport(
                 scope.AccountId, scope.Region, record.Key.InstanceId, record.Platform, outcome, reason, record.ResourceId, failedStep?.Name());
             _reports[record.Key.InstanceId] = report;
-            observer.InstanceFinished(report);
+            if (_verdictsBeforeListed is { } held)
+            {
+                held.Add(report);
+            }
+            else
+            {
+                observer.InstanceFinished(report);
+            }
+
             Log.InstanceSettled(Logger, scope.AccountId, scope.Region, record.Key.InstanceId, outcome, reason);
         }
 

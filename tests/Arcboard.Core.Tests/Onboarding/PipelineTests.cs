@@ -221,6 +221,18 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task The_listing_is_announced_before_the_verdicts_it_reaches_on_its_own()
+    {
+        var aws = new FakeAws(_arm, new FakeInstance("i-00000001") { State = "stopped" }, new FakeInstance("i-00000002"));
+        using var reconciler = Reconciler(aws, aws, _arm);
+        var observer = new RecordingObserver();
+
+        await RunAsync(reconciler, observer: observer);
+
+        observer.Events.ToList().ShouldBe(["listed", "finished", "started genkey", "progress genkey", "progress create-machine", "started connect", "progress connect", "started verify", "finished"]);
+    }
+
+    [Fact]
     public async Task A_key_another_instance_printed_in_the_same_pass_is_refused_and_no_machine_is_made_for_it()
     {
         var aws = new FakeAws(_arm, new FakeInstance("i-00000001"), new FakeInstance("i-00000002")) { SharedKey = FakeAws.NewPublicKey() };
