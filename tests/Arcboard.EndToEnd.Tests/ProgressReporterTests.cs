@@ -82,5 +82,28 @@ public sealed class ProgressReporterTests
         Lines(error).ShouldBe(finished, "a finished pass has nothing to report");
     }
 
+    [Fact]
+    public void A_long_listing_gets_heartbeats_that_say_how_many_accounts_and_regions_are_listed()
+    {
+        var time = new FakeTimeProvider();
+        using var error = new StringWriter();
+        using var progress = new ProgressReporter(error, time);
+        var other = new AwsScope("222222222222", "eu-west-1");
+        progress.PassStarted([Scope, other]);
+        Lines(error).ShouldBe(["[00:00:00] listing 2 accounts and regions"]);
+
+        time.Advance(ProgressReporter.HeartbeatInterval + ProgressReporter.QuietInterval);
+        Lines(error)[^1].ShouldEndWith("; 0 of 2 accounts and regions listed");
+
+        progress.ScopeListed(Scope, 1, 0);
+        progress.InstanceFinished(new InstanceReport(Scope.AccountId, Scope.Region, "i-00000001", Platform.Linux, Outcome.Skipped, "the instance is stopped", null, null));
+        Lines(error)[^1].ShouldEndWith("; 1 of 2 accounts and regions listed");
+
+        progress.ScopeFailed(new ScopeError(other.AccountId, other.Region, "could not list the account and region: AccessDenied"));
+        var settled = Lines(error);
+        time.Advance(ProgressReporter.HeartbeatInterval * 3);
+        Lines(error).ShouldBe(settled, "every scope is listed or failed and every instance has its verdict");
+    }
+
     private static string[] Lines(StringWriter error) => error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 }

@@ -9,8 +9,8 @@ namespace Arcboard.Cli.Output;
 /// listed, then one status line with the count through each step, the rate of verdicts per minute and the time left at
 /// that rate. The status line is written at most every <see cref="QuietInterval"/> when stderr is a file or a pipe
 /// (every <see cref="InteractiveInterval"/> on a terminal), so a fleet of thousands does not flood a log. While a pass is
-/// under way and nothing has been written for <see cref="HeartbeatInterval"/> (every instance left waiting on a slow
-/// command, say), the status line is written anyway, within one <see cref="QuietInterval"/> more, so a quiet pass is never
+/// under way (accounts and regions still being listed, or instances without a verdict) and nothing has been written for
+/// <see cref="HeartbeatInterval"/> (every instance left waiting on a slow command, say), the status line is written anyway, within one <see cref="QuietInterval"/> more, so a quiet pass is never
 /// mistaken for a hung one.
 /// </summary>
 public sealed class ProgressReporter : ISyncObserver, IDisposable
@@ -31,6 +31,8 @@ public sealed class ProgressReporter : ISyncObserver, IDisposable
     private TimeSpan _lastLine = TimeSpan.MinValue;
     private TimeSpan _lastWrite;
     private bool _disposed;
+    private int _scopes;
+    private readonly HashSet<AwsScope> _scopesDone = [];
     private int _listed;
     private int _keys;
     private int _created;
@@ -49,10 +51,21 @@ public sealed class ProgressReporter : ISyncObserver, IDisposable
         _heartbeat = time.CreateTimer(_ => Heartbeat(), null, QuietInterval, QuietInterval);
     }
 
+    public void PassStarted(IReadOnlyList<AwsScope> scopes)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        lock (_lock)
+        {
+            _scopes = scopes.Count;
+            Write($"listing {_scopes} account{(_scopes == 1 ? "" : "s")} and region{(_scopes == 1 ? "" : "s")}");
+        }
+    }
+
     public void ScopeListed(AwsScope scope, int instances, int eligible)
     {
         lock (_lock)
         {
+            _scopesDone.Add(scope);
             _listed += instances;
             Write($"{scope}: {instances} instances, {eligible} eligible");
         }
@@ -118,6 +131,7 @@ public sealed class ProgressReporter : ISyncObserver, IDisposable
     {
         lock (_lock)
         {
+            _scopesDone.Add(new AwsScope(error.AccountId, error.Region));
             Write($"{error.AccountId}/{error.Region}: {error.Reason}");
         }
     }
@@ -136,7 +150,7 @@ public sealed class ProgressReporter : ISyncObserver, IDisposable
     {
         lock (_lock)
         {
-            var underWay = !_disposed && _listed > 0 && _finished < _listed;
+            var underWay = !_disposed && (Listing || (_listed > 0 && _finished < _listed));
             var elapsed = _time.GetElapsedTime(_started);
             if (underWay && elapsed - _lastWrite >= HeartbeatInterval)
             {
@@ -158,8 +172,11 @@ public sealed class ProgressReporter : ISyncObserver, IDisposable
         Write(Status(elapsed));
     }
 
+    private bool Listing => _scopesDone.Count < _scopes;
+
     private string Status(TimeSpan elapsed) =>
-        $"genkey {_keys}, created {_created}, connected {_connected}, done {_finished}/{_listed} (onboarded {_onboarded}, failed {_failed}); {Rate(elapsed)}";
+        $"genkey {_keys}, created {_created}, connected {_connected}, done {_finished}/{_listed} (onboarded {_onboarded}, failed {_failed}); {Rate(elapsed)}"
+        + (Listing ? $"; {_scopesDone.Count} of {_scopes} accounts and regions listed" : "");
 
     private string Rate(TimeSpan elapsed)
     {

@@ -5,6 +5,11 @@ namespace Arcboard.Core.Onboarding;
 /// <summary>Hears about a pass while it runs, to show progress. Called from several threads at once.</summary>
 public interface ISyncObserver
 {
+    /// <summary>The pass begins; every one of <paramref name="scopes"/> will be either listed or reported failed.</summary>
+    void PassStarted(IReadOnlyList<AwsScope> scopes)
+    {
+    }
+
     void ScopeListed(AwsScope scope, int instances, int eligible);
 
     void StepStarted(AwsScope scope, OnboardingStep step, int instances);

@@ -57,6 +57,7 @@ public sealed partial class OnboardingReconciler(
     public async Task<SyncReport> SyncAsync(IReadOnlyList<AwsScope> scopes, ISyncObserver? observer, CancellationToken cancellationToken)
     {
         observer ??= NullSyncObserver.Instance;
+        observer.PassStarted(scopes);
         var reports = new ConcurrentBag<InstanceReport>();
         var errors = new ConcurrentBag<ScopeError>();
         _resourceGroups.Clear();
