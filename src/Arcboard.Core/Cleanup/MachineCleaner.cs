@@ -118,14 +118,7 @@ public sealed partial class MachineCleaner(
     /// </summary>
     private async Task<ScopeView> ObserveAsync(AwsScope scope, bool withNodes, List<ScopeError> warnings, CancellationToken cancellationToken)
     {
-        // EC2 and SSM are separate services with separate quotas: read both listings at once.
-        var listingInstances = _retry.ExecuteAsync(ct => inventory.ListInstancesAsync(scope, ct), cancellationToken);
-        var listingNodes = withNodes
-            ? _retry.ExecuteAsync(ct => inventory.ListManagedNodesAsync(scope, ct), cancellationToken)
-            : Task.FromResult<IReadOnlyList<SsmNode>>([]);
-        await Task.WhenAll(listingInstances, listingNodes).ConfigureAwait(false);
-        var instances = await listingInstances.ConfigureAwait(false);
-        var nodes = await listingNodes.ConfigureAwait(false);
+        var (instances, nodes) = await inventory.ListScopeAsync(scope, _retry, withNodes, cancellationToken).ConfigureAwait(false);
         var records = await store.ListAsync(scope, cancellationToken).ConfigureAwait(false);
 
         var view = new ScopeView(

@@ -262,12 +262,7 @@ public sealed partial class OnboardingReconciler(
         private async Task<List<string>> ObserveAsync(CancellationToken cancellationToken)
         {
             _verdictsBeforeListed = [];
-            // EC2 and SSM are separate services with separate quotas: read both listings at once.
-            var listingInstances = owner.Retry.ExecuteAsync(ct => owner.Inventory.ListInstancesAsync(scope, ct), cancellationToken);
-            var listingNodes = owner.Retry.ExecuteAsync(ct => owner.Inventory.ListManagedNodesAsync(scope, ct), cancellationToken);
-            await Task.WhenAll(listingInstances, listingNodes).ConfigureAwait(false);
-            var instances = await listingInstances.ConfigureAwait(false);
-            var nodes = await listingNodes.ConfigureAwait(false);
+            var (instances, nodes) = await owner.Inventory.ListScopeAsync(scope, owner.Retry, withNodes: true, cancellationToken).ConfigureAwait(false);
             var stored = await Store.ListAsync(scope, cancellationToken).ConfigureAwait(false);
 
             foreach (var record in stored)
