@@ -70,17 +70,16 @@ public static class CleanupOutput
             console.MarkupLineInterpolated($"[red]{error.AccountId}/{error.Region}:[/] {error.Reason}");
         }
 
-        var counts = $"{title}: {report.Count(RemovalAction.Deleted)} deleted, {report.Count(RemovalAction.AlreadyGone)} already gone, {report.Count(RemovalAction.WouldDelete)} would be deleted, {report.Count(RemovalAction.NotOurs)} not Arcboard's";
+        var line = Markup.Escape($"{title}: {report.Count(RemovalAction.Deleted)} deleted, {report.Count(RemovalAction.AlreadyGone)} already gone, {report.Count(RemovalAction.WouldDelete)} would be deleted, {report.Count(RemovalAction.NotOurs)} not Arcboard's")
+            + $", [red]{report.Count(RemovalAction.Failed)} failed[/]";
         // Only offboarding disconnects agents, so the count is shown only when there is something to say.
         var agentsFailed = report.Machines.Count(m => m.Agent == AgentAction.Failed);
         if (agentsFailed > 0)
         {
-            console.MarkupLineInterpolated($"{counts}, [red]{report.Count(RemovalAction.Failed)} failed[/], [red]{agentsFailed} agents not disconnected[/]");
+            line += $", [red]{agentsFailed} agents not disconnected[/]";
         }
-        else
-        {
-            console.MarkupLineInterpolated($"{counts}, [red]{report.Count(RemovalAction.Failed)} failed[/]");
-        }
+
+        console.MarkupLine(line);
     }
 
     private static JsonObject Summary(CleanupReport report) => new()
