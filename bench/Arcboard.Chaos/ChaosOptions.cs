@@ -16,7 +16,10 @@ public sealed record ChaosOptions
 
     public IReadOnlyList<FaultRate> Faults { get; init; } = FaultRate.DefaultMix;
 
-    /// <summary>A kill lands uniformly between these two delays after a sync starts (if it is still running then).</summary>
+    /// <summary>
+    /// A kill lands uniformly between these two delays after a sync prints its first line, that is after .NET start-up,
+    /// once its pass has begun (if it is still running then).
+    /// </summary>
     public TimeSpan MinKillDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan MaxKillDelay { get; init; } = TimeSpan.FromSeconds(15);

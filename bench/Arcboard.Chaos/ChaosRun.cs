@@ -190,6 +190,9 @@ public sealed class ChaosRun(ChaosOptions options)
     private sealed record SyncOutcome(bool Killed, int ExitCode, string LastLine);
 
     /// <summary>Runs one sync and SIGKILLs it after <paramref name="killAfter"/> if it is still running.</summary>
+    /// <summary>How long a sync may take to print its first line before the kill clock runs anyway.</summary>
+    private static readonly TimeSpan StartupAllowance = TimeSpan.FromMinutes(1);
+
     private async Task<SyncOutcome> RunSyncAsync(string config, string log, TimeSpan killAfter, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -204,8 +207,13 @@ public sealed class ChaosRun(ChaosOptions options)
         }
 
         var lastLine = "(nothing printed yet)";
+        var printed = false;
         var gate = new Lock();
         await using var writer = new StreamWriter(log, append: true);
+        // The kill clock starts at the connector's first line, when its pass begins: .NET start-up takes anywhere from
+        // under one second to several on a loaded machine, and counted in, it decided whether a kill landed at all.
+        // Until that line, the clock allows for a slow start on top.
+        using var timer = new CancellationTokenSource(killAfter + StartupAllowance, options.Time);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
         process.ErrorDataReceived += (_, e) =>
         {
@@ -216,6 +224,12 @@ public sealed class ChaosRun(ChaosOptions options)
 
             lock (gate)
             {
+                if (!printed)
+                {
+                    printed = true;
+                    timer.CancelAfter(killAfter);
+                }
+
                 lastLine = e.Data;
                 writer.WriteLine(e.Data);
             }
@@ -224,7 +238,6 @@ public sealed class ChaosRun(ChaosOptions options)
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
 
-        using var timer = new CancellationTokenSource(killAfter, options.Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken);
         try
         {

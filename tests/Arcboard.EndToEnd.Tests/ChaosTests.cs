@@ -19,9 +19,9 @@ public sealed class ChaosTests(ITestOutputHelper output)
             Instances = 20,
             Kills = 5,
             Seed = 20_240_601,
-            // The connector needs about two seconds to start; kills spread over the few seconds of real work after that.
-            MinKillDelay = TimeSpan.FromSeconds(2),
-            MaxKillDelay = TimeSpan.FromSeconds(4),
+            // Counted from the connector's first line: kills spread over the second or two of real work a pass has here.
+            MinKillDelay = TimeSpan.FromSeconds(0.2),
+            MaxKillDelay = TimeSpan.FromSeconds(2),
             MaxConvergencePasses = 4,
             SyncTimeout = TimeSpan.FromMinutes(3),
             Progress = output.WriteLine,
